@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -27,7 +28,8 @@ var (
 
 // ParseMoney parses a plain decimal such as "1.95", "-0.665" or "12". It accepts an optional sign,
 // digits, and at most three decimals; nothing else (no currency symbols, separators or exponents:
-// cleaning those is the inventory processor's job).
+// cleaning those is the inventory processor's job). Every value String returns parses back to the
+// same Money, including the extremes of int64.
 func ParseMoney(s string) (Money, error) {
 	if s == "" {
 		return 0, ErrMoneySyntax
@@ -46,36 +48,54 @@ func ParseMoney(s string) (Money, error) {
 	}
 	if len(frac) > 3 {
 		// Trailing zeros beyond the third decimal carry no value ("1.9500").
-		trimmed := strings.TrimRight(frac[3:], "0")
-		if trimmed != "" {
+		for i := 3; i < len(frac); i++ {
+			if frac[i] < '0' || frac[i] > '9' {
+				return 0, ErrMoneySyntax
+			}
+		}
+		if strings.TrimRight(frac[3:], "0") != "" {
 			return 0, ErrMoneyPrecision
 		}
 		frac = frac[:3]
 	}
-	var units int64
-	for _, c := range whole {
+	// The magnitude is accumulated unsigned so that the most negative amount, whose magnitude is
+	// one more than the largest positive one, still parses.
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
+	var units uint64
+	for i := 0; i < len(whole); i++ {
+		c := whole[i]
 		if c < '0' || c > '9' {
 			return 0, ErrMoneySyntax
 		}
-		if units > (math.MaxInt64-9)/10 {
+		if units > (limit-uint64(c-'0'))/10 {
 			return 0, ErrMoneyRange
 		}
-		units = units*10 + int64(c-'0')
+		units = units*10 + uint64(c-'0')
 	}
-	if units > math.MaxInt64/MoneyScale {
+	if units > limit/MoneyScale {
 		return 0, ErrMoneyRange
 	}
 	units *= MoneyScale
-	scale := int64(100)
-	for _, c := range frac {
+	var thousandths uint64
+	scale := uint64(100)
+	for i := 0; i < len(frac); i++ {
+		c := frac[i]
 		if c < '0' || c > '9' {
 			return 0, ErrMoneySyntax
 		}
-		units += int64(c-'0') * scale
+		thousandths += uint64(c-'0') * scale
 		scale /= 10
 	}
+	if units > limit-thousandths {
+		return 0, ErrMoneyRange
+	}
+	units += thousandths
 	if neg {
-		units = -units
+		// For the most negative amount int64(units) wraps to MinInt64, and negating it stays there.
+		return Money(-int64(units)), nil
 	}
 	return Money(units), nil
 }
@@ -92,30 +112,41 @@ func MustMoney(s string) Money {
 // String formats m with at least two decimals and a third only when it is not zero
 // (1950 → "1.95", 665 → "0.665", -2500 → "-2.50").
 func (m Money) String() string {
+	var buf [24]byte
+	return string(m.Append(buf[:0]))
+}
+
+// Append appends the String form of m to dst; encoders use it to format amounts without
+// allocating.
+func (m Money) Append(dst []byte) []byte {
 	v := int64(m)
-	sign := ""
 	var u uint64
 	if v < 0 {
-		sign = "-"
+		dst = append(dst, '-')
 		u = uint64(-(v + 1)) + 1 // safe for MinInt64
 	} else {
 		u = uint64(v)
 	}
-	whole := u / MoneyScale
+	dst = strconv.AppendUint(dst, u/MoneyScale, 10)
 	frac := u % MoneyScale
-	if frac%10 == 0 {
-		return fmt.Sprintf("%s%d.%02d", sign, whole, frac/10)
+	dst = append(dst, '.', byte('0'+frac/100), byte('0'+frac/10%10))
+	if d := frac % 10; d != 0 {
+		dst = append(dst, byte('0'+d))
 	}
-	return fmt.Sprintf("%s%d.%03d", sign, whole, frac)
+	return dst
 }
 
 // Cents returns m rounded to whole cents, half away from zero, for reports that show cents.
 func (m Money) Cents() int64 {
-	v := int64(m)
-	if v >= 0 {
-		return (v + 5) / 10
+	// Quotient and remainder rather than (v+5)/10, which would overflow near the ends of int64.
+	q, r := int64(m)/10, int64(m)%10
+	switch {
+	case r >= 5:
+		q++
+	case r <= -5:
+		q--
 	}
-	return -((-v + 5) / 10)
+	return q
 }
 
 // Times returns m × n, or ErrMoneyRange when the product does not fit.
