@@ -16,5 +16,5 @@
 //
 // Processors so far:
 //
-//	activitycount  shopease.activity → table of per-user event counts (the stack's proving path)
+//	updatecount  shopease.inventory → table of record counts per SKU (the stack's proving path)
 package processors

@@ -39,6 +39,6 @@ var RawTopics = []Topic{
 
 // Group names of the processors, defined here so that tables (GROUP-table) are named once too.
 const (
-	// ActivityCountGroup counts raw activity events per key; it proves the stack end to end.
-	ActivityCountGroup goka.Group = "shopease-activity-count"
+	// UpdateCountGroup counts inventory records per SKU as received; it proves the stack end to end.
+	UpdateCountGroup goka.Group = "shopease-update-count"
 )

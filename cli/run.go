@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"context"
+	"flag"
+
+	"github.com/shopease/shopease/processors"
+)
+
+func runCmd() *command {
+	var cf clusterFlags
+	return &command{
+		name:    "run",
+		summary: "run the processor group (always-on; stop with Ctrl-C)",
+		help: `Runs every ShopEase processor against a Kafka cluster until SIGINT or SIGTERM, then commits
+offsets, closes the local tables and exits 0. Start several instances with the same --namespace
+to share the partitions between them.
+
+Before the first run create the input topics with 'shopease topics create'.
+
+Example:
+  shopease run --brokers 127.0.0.1:9092 --data-dir ./data`,
+		flags: func(fs *flag.FlagSet, _ *env) { cf.register(fs) },
+		run: func(ctx context.Context, e *env, args []string) error {
+			if len(args) > 0 {
+				return usagef("run takes no arguments")
+			}
+			cfg, err := cf.config(e)
+			if err != nil {
+				return err
+			}
+			e.log.Info("starting processors", "brokers", cfg.Brokers, "namespace", string(cfg.Namespace), "data_dir", cfg.DataDir)
+			if err := processors.Run(ctx, cfg); err != nil {
+				return err
+			}
+			e.log.Info("stopped cleanly")
+			return nil
+		},
+	}
+}

@@ -1,0 +1,119 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/IBM/sarama"
+
+	"github.com/shopease/shopease/processors/topology"
+)
+
+// ErrPartitionMismatch is returned by EnsureTopics when a topic exists with another partition count
+// than asked for: joins would silently break, so it is never ignored.
+var ErrPartitionMismatch = errors.New("cluster: existing topic has a different partition count")
+
+// TopicInfo is what DescribeTopics reports of one topic.
+type TopicInfo struct {
+	Name        string
+	Partitions  int32
+	Replication int16
+	Cleanup     string // cleanup.policy: delete or compact
+	Exists      bool
+}
+
+// TopicResult says what EnsureTopics did with one topic.
+type TopicResult struct {
+	Name    string
+	Created bool
+}
+
+// Admin opens a sarama cluster admin with the project's client settings. Close it after use.
+func (c *Config) Admin() (sarama.ClusterAdmin, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	a, err := sarama.NewClusterAdmin(c.Brokers, c.Sarama())
+	if err != nil {
+		return nil, fmt.Errorf("cluster: connect admin to %s: %w", strings.Join(c.Brokers, ","), err)
+	}
+	return a, nil
+}
+
+// EnsureTopics creates the raw topics of the topology in c's namespace with the given partition
+// count and c's replication, and checks existing ones have that count.
+func (c *Config) EnsureTopics(partitions int32) ([]TopicResult, error) {
+	a, err := c.Admin()
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	existing, err := a.ListTopics()
+	if err != nil {
+		return nil, fmt.Errorf("cluster: list topics: %w", err)
+	}
+	var out []TopicResult
+	for _, t := range topology.RawTopics {
+		name := string(c.Namespace.Stream(t.Name))
+		if d, ok := existing[name]; ok {
+			if d.NumPartitions != partitions {
+				return out, fmt.Errorf("%w: %s has %d, want %d (delete it or use --partitions %d)",
+					ErrPartitionMismatch, name, d.NumPartitions, partitions, d.NumPartitions)
+			}
+			out = append(out, TopicResult{Name: name})
+			continue
+		}
+		err := a.CreateTopic(name, &sarama.TopicDetail{
+			NumPartitions:     partitions,
+			ReplicationFactor: int16(c.Replication),
+		}, false)
+		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+			return out, fmt.Errorf("cluster: create %s: %w", name, err)
+		}
+		out = append(out, TopicResult{Name: name, Created: err == nil})
+	}
+	return out, nil
+}
+
+// DescribeTopics reports every topic of c's namespace that starts with "shopease" (raw topics,
+// and the topics goka created for tables and outputs) plus raw topics that are missing, and
+// checks that the raw topics are co-partitioned.
+func (c *Config) DescribeTopics() ([]TopicInfo, error) {
+	a, err := c.Admin()
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	existing, err := a.ListTopics()
+	if err != nil {
+		return nil, fmt.Errorf("cluster: list topics: %w", err)
+	}
+	prefix := string(c.Namespace) + "shopease"
+	var out []TopicInfo
+	for name, d := range existing {
+		if !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		info := TopicInfo{Name: name, Partitions: d.NumPartitions, Replication: d.ReplicationFactor, Exists: true, Cleanup: "delete"}
+		if v, ok := d.ConfigEntries["cleanup.policy"]; ok && v != nil {
+			info.Cleanup = *v
+		}
+		out = append(out, info)
+	}
+	counts := map[string]int32{}
+	for name, d := range existing {
+		counts[name] = d.NumPartitions
+	}
+	var raw []string
+	for _, t := range topology.RawTopics {
+		name := string(c.Namespace.Stream(t.Name))
+		raw = append(raw, name)
+		if _, ok := existing[name]; !ok {
+			out = append(out, TopicInfo{Name: name})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, topology.CheckCopartitioned(counts, raw...)
+}

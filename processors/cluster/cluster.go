@@ -1,0 +1,142 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+
+	"github.com/shopease/shopease/processors/topology"
+)
+
+// KafkaVersion is the protocol version sarama speaks. goka's default (2.0) predates features the
+// Kafka 4.x brokers rely on, and sarama needs an explicit version to use record headers and
+// timestamps; 3.6 is understood by Kafka 4.x and by kfake.
+var KafkaVersion = sarama.V3_6_0_0
+
+// ErrNoBrokers is returned by Config.Validate when no broker address is given.
+var ErrNoBrokers = errors.New("cluster: no brokers given")
+
+// Config describes how processors reach Kafka and where they keep local state.
+type Config struct {
+	// Brokers are the bootstrap addresses (host:port).
+	Brokers []string
+	// Namespace prefixes every topic and group name (see topology.Namespace).
+	Namespace topology.Namespace
+	// DataDir holds the local table state (one subfolder per group or view).
+	DataDir string
+	// Replication of the topics goka creates (table changelogs, output streams). 1 on a one-broker cluster.
+	Replication int
+	// ClientID names this instance in the broker's logs and metrics.
+	ClientID string
+	// Storage builds the local store of a processor's tables, given its folder. Nil means goka's
+	// in-memory storage, which the table package replaces with Pebble in production wiring.
+	Storage func(dir string) storage.Builder
+	// Logger receives goka's and sarama's log lines.
+	Logger *slog.Logger
+}
+
+// Validate checks c and fills defaults.
+func (c *Config) Validate() error {
+	if len(c.Brokers) == 0 {
+		return ErrNoBrokers
+	}
+	if c.Replication <= 0 {
+		c.Replication = 1
+	}
+	if c.ClientID == "" {
+		c.ClientID = "shopease"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Sarama returns a fresh sarama config with the settings every ShopEase client needs.
+func (c *Config) Sarama() *sarama.Config {
+	sc := goka.DefaultConfig()
+	sc.ClientID = c.ClientID
+	sc.Version = KafkaVersion
+	// goka's default starts a new group at the newest offset, which silently skips every record
+	// written before the group first joined (e.g. a replay that ran before `shopease run`).
+	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
+	sc.Producer.Compression = sarama.CompressionLZ4
+	sc.Producer.RequiredAcks = sarama.WaitForAll
+	sc.Metadata.Retry.Max = 10
+	sc.Metadata.Retry.Backoff = 500 * time.Millisecond
+	return sc
+}
+
+// TopicManagerConfig returns goka's topic manager settings: replication as configured and
+// table changelogs compacted (goka's default) so that recovery reads one value per key.
+func (c *Config) TopicManagerConfig() *goka.TopicManagerConfig {
+	tm := goka.NewTopicManagerConfig()
+	tm.Table.Replication = c.Replication
+	tm.Stream.Replication = c.Replication
+	tm.CreateTopicTimeout = 30 * time.Second
+	return tm
+}
+
+// ProcessorOptions returns the goka options a processor of group g is built with. Extra options
+// (a tester in unit tests) come last and override.
+func (c *Config) ProcessorOptions(g goka.Group, extra ...goka.ProcessorOption) []goka.ProcessorOption {
+	sc := c.Sarama()
+	opts := []goka.ProcessorOption{
+		goka.WithClientID(c.ClientID),
+		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(sc, c.TopicManagerConfig())),
+		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(sc)),
+		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(sc)),
+		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(sc)),
+		goka.WithLogger(newGokaLogger(c.Logger, string(g))),
+	}
+	if c.Storage != nil {
+		opts = append(opts, goka.WithStorageBuilder(c.Storage(filepath.Join(c.DataDir, "processor", string(g)))))
+	}
+	return append(opts, extra...)
+}
+
+// ViewOptions returns the goka options of a view on table t.
+func (c *Config) ViewOptions(t goka.Table, extra ...goka.ViewOption) []goka.ViewOption {
+	sc := c.Sarama()
+	opts := []goka.ViewOption{
+		goka.WithViewClientID(c.ClientID),
+		goka.WithViewTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(sc, c.TopicManagerConfig())),
+		goka.WithViewConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(sc)),
+		goka.WithViewLogger(newGokaLogger(c.Logger, "view "+string(t))),
+	}
+	if c.Storage != nil {
+		opts = append(opts, goka.WithViewStorageBuilder(c.Storage(filepath.Join(c.DataDir, "view", string(t)))))
+	}
+	return append(opts, extra...)
+}
+
+// EmitterOptions returns the goka options of an emitter.
+func (c *Config) EmitterOptions(extra ...goka.EmitterOption) []goka.EmitterOption {
+	sc := c.Sarama()
+	opts := []goka.EmitterOption{
+		goka.WithEmitterClientID(c.ClientID),
+		goka.WithEmitterTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(sc, c.TopicManagerConfig())),
+		goka.WithEmitterProducerBuilder(goka.ProducerBuilderWithConfig(sc)),
+		goka.WithEmitterLogger(newGokaLogger(c.Logger, "emitter")),
+	}
+	return append(opts, extra...)
+}
+
+// TopicManager connects goka's topic manager, used to create input streams (goka never creates
+// them itself) and to read partition counts.
+func (c *Config) TopicManager() (goka.TopicManager, error) {
+	tm, err := goka.NewTopicManager(c.Brokers, c.Sarama(), c.TopicManagerConfig())
+	if err != nil {
+		return nil, fmt.Errorf("cluster: connect topic manager to %v: %w", c.Brokers, err)
+	}
+	return tm, nil
+}
