@@ -56,17 +56,17 @@ type HighWaterMarkFunc func(ctx context.Context, topic string, partition int32) 
 type Option func(*options)
 
 type options struct {
-	cacheSize           int64
-	memTableSize        uint64
-	syncPolicy          SyncPolicy
-	offsetSyncInterval  time.Duration
-	recoveryBatchBytes  int
-	progressInterval    time.Duration
-	logger              *slog.Logger
-	highWaterMark       HighWaterMarkFunc
-	fs                  vfs.FS
-	readOnly            bool
-	now                 func() time.Time
+	cacheSize          int64
+	memTableSize       uint64
+	syncPolicy         SyncPolicy
+	offsetSyncInterval time.Duration
+	recoveryBatchBytes int
+	progressInterval   time.Duration
+	logger             *slog.Logger
+	highWaterMark      HighWaterMarkFunc
+	fs                 vfs.FS
+	readOnly           bool
+	now                func() time.Time
 }
 
 func defaultOptions() options {
@@ -125,7 +125,9 @@ func WithOffsetSyncInterval(d time.Duration) Option {
 
 // WithRecoveryBatchSize sets how many bytes of writes recovery collects before it commits a batch
 // (default 4 MiB).
-func WithRecoveryBatchSize(bytes int) Option { return func(o *options) { o.recoveryBatchBytes = bytes } }
+func WithRecoveryBatchSize(bytes int) Option {
+	return func(o *options) { o.recoveryBatchBytes = bytes }
+}
 
 // WithProgressInterval sets how often recovery progress is logged (default 10 s).
 func WithProgressInterval(d time.Duration) Option { return func(o *options) { o.progressInterval = d } }

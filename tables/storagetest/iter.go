@@ -120,8 +120,10 @@ type step struct {
 	wantKey string // checked when wantOK; Key must be nil otherwise
 }
 
-func seek(target string, ok bool, key string) step { return step{seek: target, wantOK: ok, wantKey: key} }
-func next(ok bool, key string) step               { return step{next: true, wantOK: ok, wantKey: key} }
+func seek(target string, ok bool, key string) step {
+	return step{seek: target, wantOK: ok, wantKey: key}
+}
+func next(ok bool, key string) step { return step{next: true, wantOK: ok, wantKey: key} }
 
 func runSteps(t *testing.T, it storage.Iterator, steps []step) {
 	t.Helper()
@@ -185,7 +187,7 @@ func (h *harness) testSeek(t *testing.T) {
 			steps:       []step{seek("b", false, "")},
 			prefixSteps: []step{seek("b", true, "b")}}, // memory's limit is inclusive
 		{name: "prefix range: seek inside", start: []byte("ab"),
-			steps: []step{seek("abb", true, "abc"), next(false, "")},
+			steps:       []step{seek("abb", true, "abc"), next(false, "")},
 			prefixSteps: []step{seek("abb", false, "")}},
 	}
 	st := h.fixture(t)

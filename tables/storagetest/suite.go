@@ -47,7 +47,7 @@ type Quirks struct {
 
 // MemoryQuirks are the quirks of goka's storage.NewMemory.
 var MemoryQuirks = Quirks{
-	AliasesValues:        true,
+	AliasesValues:      true,
 	InclusiveRanges:    true,
 	UnpositionedPanics: true,
 	PrefixSeek:         true,
