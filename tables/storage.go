@@ -76,11 +76,8 @@ func openDB(path, topic string, partition int32, cache *pebble.Cache, o options)
 		ReadOnly:         o.readOnly,
 		ErrorIfNotExists: o.readOnly,
 	}
-	if !o.readOnly {
-		if err := o.fs.MkdirAll(path, 0o755); err != nil {
-			return nil, fmt.Errorf("tables: create %s: %w", path, err)
-		}
-	}
+	// Pebble creates the directory itself and syncs the parents it had to create; creating it here
+	// first would hide them from Pebble and leave the new directory entries unsynced.
 	db, err := pebble.Open(path, popts)
 	if err != nil {
 		return nil, fmt.Errorf("tables: open pebble %s: %w", path, err)
