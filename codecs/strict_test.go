@@ -317,3 +317,31 @@ func TestEncodeRefuses(t *testing.T) {
 		t.Errorf("AppendActivity = %q, %v; want \"keep\" and an error", out, err)
 	}
 }
+
+// TestStringFastPath puts every special byte at every position of a 24-byte string, so that each
+// lane of the eight-byte scan sees it.
+func TestStringFastPath(t *testing.T) {
+	fs := recordTypes[0].fields
+	for _, c := range []string{"\"", "\\", "\x00", "\x1f", "\x80", "\xff", "é", "\x7f", " "} {
+		for pos := 0; pos < 24; pos++ {
+			s := []byte(strings.Repeat("a", 24))
+			text := string(s[:pos]) + c + string(s[pos:])
+			lit := jsonString(text)
+			got, err := codecs.DecodeActivity(object(with(fs, "query", lit)))
+			valid := c == "é" || c == "\x7f" || c == " " || c == "\"" || c == "\\"
+			if valid && (err != nil || got.Query != text) {
+				t.Errorf("query %q: got %+v, %v", text, got, err)
+			}
+			if !valid && err == nil {
+				t.Errorf("query %q decoded without error", text)
+			}
+		}
+	}
+}
+
+// jsonString quotes s as this test's producers would: escaping only quote and backslash, so that
+// control characters and invalid UTF-8 reach the decoder raw.
+func jsonString(s string) string {
+	r := strings.NewReplacer(`"`, `\"`, `\`, `\\`)
+	return `"` + r.Replace(s) + `"`
+}
