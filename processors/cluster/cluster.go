@@ -71,6 +71,12 @@ func (c *Config) Sarama() *sarama.Config {
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	sc.Producer.Compression = sarama.CompressionLZ4
 	sc.Producer.RequiredAcks = sarama.WaitForAll
+	// Exactness downstream rests on records of one origin reaching a partition in the order they
+	// were emitted (package fence), and so does the compacted changelog keeping each key's last
+	// value: ordered, idempotent delivery — one request in flight per broker, broker-side dedupe of
+	// retried batches.
+	sc.Producer.Idempotent = true
+	sc.Net.MaxOpenRequests = 1
 	sc.Metadata.Retry.Max = 10
 	sc.Metadata.Retry.Backoff = 500 * time.Millisecond
 	return sc
