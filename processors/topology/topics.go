@@ -12,6 +12,27 @@ const (
 	DeadLetter   goka.Stream = "shopease.deadletter"
 )
 
+// Clean topics: written by the processors, never carrying a raw user id. goka creates them (as
+// output streams) with the raw topics' partition count, so joins stay co-partitioned.
+const (
+	// CleanActivity: validated clickstream; key: pseudonymous user id.
+	CleanActivity goka.Stream = "shopease.clean.activity"
+	// CleanTransactions: validated, deduplicated transaction lines; key: pseudonymous user id.
+	CleanTransactions goka.Stream = "shopease.clean.transactions"
+	// Sales: the same lines keyed by product id, for per-product aggregates.
+	Sales goka.Stream = "shopease.sales"
+	// CleanInventory: standardized inventory records; key: canonical SKU.
+	CleanInventory goka.Stream = "shopease.clean.inventory"
+	// CleanFeedback: validated reviews with pseudonymous reviewers; key: product id.
+	CleanFeedback goka.Stream = "shopease.clean.feedback"
+	// Journeys: one record per purchase; key: pseudonymous user id.
+	Journeys goka.Stream = "shopease.journeys"
+	// Alerts: activity spike alerts; key: metric name.
+	Alerts goka.Stream = "shopease.alerts"
+	// Late: events that arrived after their window closed (side output); key: pseudonymous user id.
+	Late goka.Stream = "shopease.late"
+)
+
 // DefaultPartitions is the partition count of every topic unless configured otherwise. All topics
 // share one count so that any two of them can be joined.
 const DefaultPartitions = 8
@@ -41,4 +62,17 @@ var RawTopics = []Topic{
 const (
 	// UpdateCountGroup counts inventory records per SKU as received; it proves the stack end to end.
 	UpdateCountGroup goka.Group = "shopease-update-count"
+	// TransactionsGroup validates, dedupes (table keyed by line id) and pseudonymizes transactions.
+	TransactionsGroup goka.Group = "shopease-transactions"
+	// ActivityGroup validates and pseudonymizes the clickstream (stateless).
+	ActivityGroup goka.Group = "shopease-activity"
+	// InventoryCleanGroup standardizes inventory records and re-keys them by canonical SKU (stateless).
+	InventoryCleanGroup goka.Group = "shopease-inventory-clean"
+	// InventoryGroup keeps the product table (keyed by canonical SKU): info, price, cost, on-hand,
+	// daily closing stock.
+	InventoryGroup goka.Group = "shopease-inventory"
+	// FeedbackGroup validates reviews and pseudonymizes reviewers (table keyed by review id, dedupe).
+	FeedbackGroup goka.Group = "shopease-feedback"
+	// RatingsGroup keeps per-product rating aggregates (keyed by product id).
+	RatingsGroup goka.Group = "shopease-ratings"
 )
