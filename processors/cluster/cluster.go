@@ -11,7 +11,9 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 
+	"github.com/shopease/shopease/processors/outcome"
 	"github.com/shopease/shopease/processors/topology"
+	"github.com/shopease/shopease/pseudonym"
 )
 
 // KafkaVersion is the protocol version sarama speaks. goka's default (2.0) predates features the
@@ -21,6 +23,9 @@ var KafkaVersion = sarama.V3_6_0_0
 
 // ErrNoBrokers is returned by Config.Validate when no broker address is given.
 var ErrNoBrokers = errors.New("cluster: no brokers given")
+
+// ErrNoPseudonyms is returned by RequirePseudonyms when no Pseudonymizer is configured.
+var ErrNoPseudonyms = errors.New("cluster: no pseudonymization key configured")
 
 // Config describes how processors reach Kafka and where they keep local state.
 type Config struct {
@@ -39,6 +44,11 @@ type Config struct {
 	Storage func(dir string) storage.Builder
 	// Logger receives goka's and sarama's log lines.
 	Logger *slog.Logger
+	// Pseudonyms maps raw user ids to pseudonyms in the gateways. Required by processors that read
+	// user ids; Validate does not invent one (production must never run on a default key).
+	Pseudonyms *pseudonym.Pseudonymizer
+	// Observer is told the outcome of every record a gateway reads (default: none).
+	Observer outcome.Observer
 }
 
 // Validate checks c and fills defaults.
@@ -57,6 +67,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = outcome.Nop{}
 	}
 	return nil
 }
@@ -145,4 +158,13 @@ func (c *Config) TopicManager() (goka.TopicManager, error) {
 		return nil, fmt.Errorf("cluster: connect topic manager to %v: %w", c.Brokers, err)
 	}
 	return tm, nil
+}
+
+// RequirePseudonyms returns the Pseudonymizer, or ErrNoPseudonyms: processors that handle user ids
+// call it in their constructor so that a missing key stops them before they read anything.
+func (c *Config) RequirePseudonyms() (*pseudonym.Pseudonymizer, error) {
+	if c.Pseudonyms == nil {
+		return nil, ErrNoPseudonyms
+	}
+	return c.Pseudonyms, nil
 }
