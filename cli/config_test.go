@@ -103,6 +103,9 @@ func TestMainExitCodes(t *testing.T) {
 		{[]string{"run", "--partitions", "0"}, 2, "--partitions must be ≥ 1"},
 		{[]string{"run", "extra"}, 2, "run takes no arguments"},
 		{[]string{"version", "--log-level", "loud"}, 2, "--log-level"},
+		{[]string{"run"}, 1, "pseudonym: no key configured"},
+		{[]string{"run", "--pseudonym-key", "v0:shopease-demo-key-public-never-use-in-production"}, 1, "public demo key"},
+		{[]string{"run", "--demo-key", "--pseudonym-key", "v1:x"}, 2, "exclude each other"},
 	}
 	for _, c := range cases {
 		var out bytes.Buffer

@@ -18,6 +18,7 @@ import (
 	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/processors/updatecount"
+	"github.com/shopease/shopease/pseudonym"
 	"github.com/shopease/shopease/testenv"
 )
 
@@ -72,7 +73,8 @@ func runDemo(ctx context.Context, e *env, dataDir string, interval time.Duration
 	fmt.Fprintf(e.stdout, "embedded Kafka-protocol broker on %s, Redis on %s, state in %s\n",
 		strings.Join(emb.Brokers(), ","), emb.RedisAddr(), dataDir)
 
-	cfg := cluster.Config{Brokers: emb.Brokers(), DataDir: dataDir, Logger: e.log, Storage: defaultStorage(e)}
+	fmt.Fprintln(e.stdout, "pseudonyms use the PUBLIC demo key (pseudonym.DemoKey): fine for a demo, never for real data")
+	cfg := cluster.Config{Brokers: emb.Brokers(), DataDir: dataDir, Logger: e.log, Storage: defaultStorage(e), Pseudonyms: pseudonym.Demo()}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

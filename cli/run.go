@@ -8,7 +8,10 @@ import (
 )
 
 func runCmd() *command {
-	var cf clusterFlags
+	var (
+		cf clusterFlags
+		kf keyFlags
+	)
 	return &command{
 		name:    "run",
 		summary: "run the processor group (always-on; stop with Ctrl-C)",
@@ -16,17 +19,23 @@ func runCmd() *command {
 offsets, closes the local tables and exits 0. Start several instances with the same --namespace
 to share the partitions between them.
 
-Before the first run create the input topics with 'shopease topics create'.
+Before the first run create the input topics with 'shopease topics create'. The gateways replace
+raw user ids with HMAC-SHA256 pseudonyms: give the key as SHOPEASE_PSEUDONYM_KEY=v<N>:<secret>
+(run refuses to start without one; --demo-key uses the public demo key, for trials only).
 
 Example:
+  export SHOPEASE_PSEUDONYM_KEY="v1:$(head -c 32 /dev/urandom | base64)"   # keep it: pseudonyms depend on it
   shopease run --brokers 127.0.0.1:9092 --data-dir ./data`,
-		flags: func(fs *flag.FlagSet, _ *env) { cf.register(fs) },
+		flags: func(fs *flag.FlagSet, _ *env) { cf.register(fs); kf.register(fs) },
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
 				return usagef("run takes no arguments")
 			}
 			cfg, err := cf.config(e)
 			if err != nil {
+				return err
+			}
+			if cfg.Pseudonyms, err = kf.pseudonymizer(e); err != nil {
 				return err
 			}
 			e.log.Info("starting processors", "brokers", cfg.Brokers, "namespace", string(cfg.Namespace), "data_dir", cfg.DataDir)
