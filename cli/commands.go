@@ -109,7 +109,7 @@ func (cf *clusterFlags) config(e *env) (cluster.Config, error) {
 		DataDir:     cf.dataDir,
 		Replication: cf.replication,
 		Logger:      e.log,
-		Storage:     defaultStorage(e),
 	}
+	c.Storage = pebbleStorage(e, &c)
 	return c, c.Validate()
 }

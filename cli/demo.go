@@ -74,7 +74,8 @@ func runDemo(ctx context.Context, e *env, dataDir string, interval time.Duration
 		strings.Join(emb.Brokers(), ","), emb.RedisAddr(), dataDir)
 
 	fmt.Fprintln(e.stdout, "pseudonyms use the PUBLIC demo key (pseudonym.DemoKey): fine for a demo, never for real data")
-	cfg := cluster.Config{Brokers: emb.Brokers(), DataDir: dataDir, Logger: e.log, Storage: defaultStorage(e), Pseudonyms: pseudonym.Demo()}
+	cfg := cluster.Config{Brokers: emb.Brokers(), DataDir: dataDir, Logger: e.log, Pseudonyms: pseudonym.Demo()}
+	cfg.Storage = pebbleStorage(e, &cfg)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

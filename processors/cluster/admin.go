@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -116,4 +117,22 @@ func (c *Config) DescribeTopics() ([]TopicInfo, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, topology.CheckCopartitioned(counts, raw...)
+}
+
+// HighWaterMark returns the offset the next record of topic/partition will get. Table recovery
+// asks it once per partition to show progress and an ETA.
+func (c *Config) HighWaterMark(ctx context.Context, topic string, partition int32) (int64, error) {
+	client, err := sarama.NewClient(c.Brokers, c.Sarama())
+	if err != nil {
+		return 0, fmt.Errorf("cluster: connect to %s: %w", strings.Join(c.Brokers, ","), err)
+	}
+	defer client.Close()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	off, err := client.GetOffset(topic, partition, sarama.OffsetNewest)
+	if err != nil {
+		return 0, fmt.Errorf("cluster: high-water mark of %s/%d: %w", topic, partition, err)
+	}
+	return off, nil
 }

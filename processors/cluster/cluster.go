@@ -39,8 +39,9 @@ type Config struct {
 	Replication int
 	// ClientID names this instance in the broker's logs and metrics.
 	ClientID string
-	// Storage builds the local store of a processor's tables, given its folder. Nil means goka's
-	// in-memory storage, which the table package replaces with Pebble in production wiring.
+	// Storage builds the local store of a processor's tables, given its folder. Nil means memory
+	// (never goka's default, a LevelDB under /tmp/goka shared by every process on the machine);
+	// the cli wires Pebble.
 	Storage func(dir string) storage.Builder
 	// Logger receives goka's and sarama's log lines.
 	Logger *slog.Logger
@@ -117,9 +118,7 @@ func (c *Config) ProcessorOptions(g goka.Group, extra ...goka.ProcessorOption) [
 		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(sc)),
 		goka.WithLogger(newGokaLogger(c.Logger, string(g))),
 	}
-	if c.Storage != nil {
-		opts = append(opts, goka.WithStorageBuilder(c.Storage(filepath.Join(c.DataDir, "processor", string(g)))))
-	}
+	opts = append(opts, goka.WithStorageBuilder(c.storage(filepath.Join(c.DataDir, "processor", string(g)))))
 	return append(opts, extra...)
 }
 
@@ -132,10 +131,15 @@ func (c *Config) ViewOptions(t goka.Table, extra ...goka.ViewOption) []goka.View
 		goka.WithViewConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(sc)),
 		goka.WithViewLogger(newGokaLogger(c.Logger, "view "+string(t))),
 	}
-	if c.Storage != nil {
-		opts = append(opts, goka.WithViewStorageBuilder(c.Storage(filepath.Join(c.DataDir, "view", string(t)))))
-	}
+	opts = append(opts, goka.WithViewStorageBuilder(c.storage(filepath.Join(c.DataDir, "view", string(t)))))
 	return append(opts, extra...)
+}
+
+func (c *Config) storage(dir string) storage.Builder {
+	if c.Storage == nil {
+		return storage.MemoryBuilder()
+	}
+	return c.Storage(dir)
 }
 
 // EmitterOptions returns the goka options of an emitter.

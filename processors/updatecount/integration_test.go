@@ -16,6 +16,7 @@ import (
 	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/processors/updatecount"
+	"github.com/shopease/shopease/tables"
 	"github.com/shopease/shopease/testenv"
 )
 
@@ -29,7 +30,7 @@ func TestStateSurvivesRestartAndLoss(t *testing.T) {
 			Brokers:   k.Brokers(),
 			Namespace: testenv.Namespace(t),
 			DataDir:   dataDir,
-			Storage:   levelDB,
+			Storage:   pebble,
 		}
 		if _, err := cfg.EnsureTopics(4); err != nil {
 			t.Fatal(err)
@@ -81,7 +82,8 @@ func TestStateSurvivesRestartAndLoss(t *testing.T) {
 	})
 }
 
-func levelDB(dir string) storage.Builder { return storage.DefaultBuilder(dir) }
+// pebble is the production storage; the test proves state survives in it across restarts.
+func pebble(dir string) storage.Builder { return tables.NewBuilder(dir) }
 
 // start runs the processor in the background and returns a function that stops it cleanly.
 func start(t *testing.T, cfg cluster.Config) func() {
