@@ -33,8 +33,16 @@ rdir="$run/redis"
 log() { echo "testenv/real: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# alive PIDFILE: true when the pid in PIDFILE names a live process.
-alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE: true when the pid in PIDFILE names a live process. A killed server whose parent
+# (often PID 1 of a container) has not reaped it yet is a zombie and counts as dead.
+alive() {
+  local pid state
+  [[ -f "$1" ]] || return 1
+  pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo Z)"
+  [[ "$state" != Z && "$state" != X ]]
+}
 
 # stop_pid NAME PIDFILE: SIGTERM, then SIGKILL after 30 s (a broker flushing its logs may take a while).
 stop_pid() {
@@ -53,6 +61,15 @@ stop_pid() {
     sleep 0.5
   fi
   rm -f "$pidfile"
+}
+
+# require_free_port PORT WHAT: fail when something already listens on PORT. Without this check a
+# second environment (another run dir, a leftover broker) would answer our readiness probes and the
+# tests would silently run against the wrong server.
+require_free_port() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    die "port 127.0.0.1:$1 ($2) is already in use by another process; stop it (testenv/real.sh stop, with the same SHOPEASE_TESTENV_RUN) or choose other ports (SHOPEASE_KAFKA_PORT, SHOPEASE_KAFKA_CONTROLLER_PORT, SHOPEASE_REDIS_PORT)"
+  fi
 }
 
 waitkafka_bin() {
@@ -133,6 +150,8 @@ start_kafka() {
     log "Kafka already running (pid $(cat "$kdir/kafka.pid")) on 127.0.0.1:$kafka_port"
     return 0
   fi
+  require_free_port "$kafka_port" "Kafka clients"
+  require_free_port "$controller_port" "Kafka controller"
   libs="$(bash "$here/kafka/fetch.sh" | tail -n 1)"
   bin="$(waitkafka_bin)"
   write_kafka_config
@@ -197,16 +216,18 @@ start_redis() {
     log "redis-server already running (pid $(cat "$rdir/redis.pid")) on 127.0.0.1:$redis_port"
     return 0
   fi
+  require_free_port "$redis_port" "redis-server"
   ensure_redis_installed
   log "starting redis-server on 127.0.0.1:$redis_port (no persistence)"
   redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --daemonize yes \
     --pidfile "$rdir/redis.pid" --logfile "$rdir/redis.log" --dir "$rdir/data" --databases 64 ||
     die "redis-server did not start (log $rdir/redis.log)"
   for ((i = 0; i < 100; i++)); do
-    redis_ping && break
+    alive "$rdir/redis.pid" && redis_ping && break
     sleep 0.1
   done
-  redis_ping || { tail -n 20 "$rdir/redis.log" >&2; die "redis-server does not answer PING on 127.0.0.1:$redis_port"; }
+  alive "$rdir/redis.pid" && redis_ping ||
+    { tail -n 20 "$rdir/redis.log" >&2; die "redis-server does not answer PING on 127.0.0.1:$redis_port"; }
   echo "redis-server version: $(redis-server --version) (127.0.0.1:$redis_port, pid $(cat "$rdir/redis.pid"))"
 }
 

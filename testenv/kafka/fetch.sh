@@ -27,15 +27,26 @@ if [[ -f "$marker" && "$(cat "$marker")" == "$want" && -f "$libs/kafka_2.13-$ver
   exit 0
 fi
 
-command -v mvn >/dev/null || { log "mvn not found: install Maven (apt-get install -y maven)"; exit 1; }
-command -v java >/dev/null || { log "java not found: install a JDK >= 17 (apt-get install -y default-jdk-headless)"; exit 1; }
+# apt_install PKG...: install Debian packages, refreshing the package lists once if that fails.
+apt_install() {
+  log "installing $* with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "$@" >&2 || { apt-get update -q >&2 && apt-get install -y -q "$@" >&2; }
+}
+command -v java >/dev/null || apt_install default-jdk-headless || { log "no java and cannot install a JDK"; exit 1; }
+command -v mvn >/dev/null || apt_install maven || { log "no mvn and cannot install Maven"; exit 1; }
 
 log "fetching Apache Kafka $version and its runtime dependencies from Maven Central into $libs"
 rm -rf "$libs"
 mkdir -p "$libs"
 start=$(date +%s)
-mvn -q -B -Dstyle.color=never -f "$here/pom.xml" -Dkafka.version="$version" dependency:copy-dependencies \
-  -DoutputDirectory="$libs" -DincludeScope=runtime >&2
+# Maven's own output goes to a file (it prints terminal escapes even with -q); shown when it fails.
+if ! mvn -q -B -Dstyle.color=never -f "$here/pom.xml" -Dkafka.version="$version" dependency:copy-dependencies \
+  -DoutputDirectory="$libs" -DincludeScope=runtime >"$home/mvn.log" 2>&1; then
+  cat "$home/mvn.log" >&2
+  log "mvn dependency:copy-dependencies failed (log $home/mvn.log)"
+  exit 1
+fi
 for jar in "kafka_2.13-$version.jar" "kafka-tools-$version.jar" "kafka-server-$version.jar"; do
   [[ -f "$libs/$jar" ]] || { log "Maven finished but $libs/$jar is missing"; exit 1; }
 done
