@@ -2,13 +2,14 @@ package generate
 
 import (
 	"bufio"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/shopease/shopease/event"
 )
@@ -161,8 +162,8 @@ func createFile(path string, gz bool) (*outFile, error) {
 	o := &outFile{path: path, f: f}
 	var w io.Writer = f
 	if gz {
-		// Level 1: the benchmark files are large and the gzip stream is still standard; the
-		// header has no name or time, so the bytes depend on the content only.
+		// klauspost's gzip at level 1 is about twice as fast as the standard library's and writes
+		// a standard stream; the header has no name or time, so the bytes depend on the content only.
 		o.gz, _ = gzip.NewWriterLevel(f, gzip.BestSpeed)
 		w = o.gz
 	}
