@@ -142,7 +142,7 @@ func (r *reader) next() (int, error) {
 		if i < 0 {
 			r.pos = keyAt
 			if len(name) > maxFieldName {
-				name = name[:maxFieldName] + "..."
+				name = strings.ToValidUTF8(name[:maxFieldName], "") + "..." // no half rune
 			}
 			r.field = name
 			return 0, r.fail(ErrUnknownField, "")
