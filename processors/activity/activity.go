@@ -1,0 +1,116 @@
+package activity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/codec"
+
+	"github.com/shopease/shopease/codecs"
+	"github.com/shopease/shopease/event"
+	"github.com/shopease/shopease/processors/cluster"
+	"github.com/shopease/shopease/processors/fence"
+	"github.com/shopease/shopease/processors/outcome"
+	"github.com/shopease/shopease/processors/topology"
+	"github.com/shopease/shopease/pseudonym"
+)
+
+// Group is the processor group (before namespacing). The gateway has no group table.
+const Group = topology.ActivityGroup
+
+// Processor is the name the gateway reports outcomes under and signs its dead letters with.
+const Processor = "activity"
+
+// gateway holds what the per-record callback needs.
+type gateway struct {
+	ps         *pseudonym.Pseudonymizer
+	obs        outcome.Observer
+	clean      goka.Stream
+	deadLetter goka.Stream
+}
+
+// Graph defines the gateway in cfg's namespace: raw activity in (as bytes, so that an undecodable
+// record becomes a dead letter instead of a crash loop), clean activity and dead letters out. It
+// needs cfg.Pseudonyms.
+func Graph(cfg cluster.Config) (*goka.GroupGraph, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ps, err := cfg.RequirePseudonyms()
+	if err != nil {
+		return nil, fmt.Errorf("activity: %w", err)
+	}
+	ns := cfg.Namespace
+	g := &gateway{
+		ps:         ps,
+		obs:        cfg.Observer,
+		clean:      ns.Stream(topology.CleanActivity),
+		deadLetter: ns.Stream(topology.DeadLetter),
+	}
+	return goka.DefineGroup(ns.Group(Group),
+		goka.Input(ns.Stream(topology.Activity), new(codec.Bytes), g.process),
+		goka.Output(g.clean, codecs.Activity{}),
+		goka.Output(g.deadLetter, codecs.DeadLetter{}),
+	), nil
+}
+
+// process judges one raw record. Everything it emits depends only on the record, so a redelivery
+// emits the same bytes with the same origin stamp.
+func (g *gateway) process(ctx goka.Context, msg any) {
+	raw, _ := msg.([]byte)
+	o := RawOrigin(ctx)
+	a, err := Decode(raw)
+	if err != nil {
+		g.reject(ctx, event.ReasonUndecodable, err.Error(), o, raw)
+		return
+	}
+	if reason, detail := Check(a); reason != "" {
+		g.reject(ctx, reason, detail, o, raw)
+		return
+	}
+	a.UserID = g.ps.Of(a.UserID)
+	fence.Emit(ctx, g.clean, a.UserID, a, o)
+	g.obs.Observe(Processor, outcome.Accepted)
+}
+
+func (g *gateway) reject(ctx goka.Context, reason event.Reason, detail string, o fence.Origin, raw []byte) {
+	outcome.DeadLetter(ctx, g.deadLetter, Processor, reason, detail, o, raw)
+	g.obs.Observe(Processor, outcome.Rejected(reason))
+}
+
+// RawOrigin is the origin of a record read from a raw topic: its own topic, partition and offset.
+// Unlike fence.Of it ignores an origin header, because raw topics are written by outside producers
+// and a header there must not be able to move a record's place in the downstream fences.
+func RawOrigin(ctx goka.Context) fence.Origin {
+	return fence.Origin{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+}
+
+// New builds the gateway; opts come after the cluster's, so a test can inject goka.WithTester.
+func New(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	gg, err := Graph(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := goka.NewProcessor(cfg.Brokers, gg, cfg.ProcessorOptions(cfg.Namespace.Group(Group), opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("activity: build processor: %w", err)
+	}
+	return p, nil
+}
+
+// Run runs the gateway until ctx is done; it returns nil on a clean stop.
+func Run(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) error {
+	p, err := New(cfg, opts...)
+	if err != nil {
+		return err
+	}
+	if err := p.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("activity: run: %w", err)
+	}
+	return nil
+}

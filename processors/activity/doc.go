@@ -1,0 +1,23 @@
+// Package activity is the activity gateway: it reads the raw clickstream (shopease.activity, keyed
+// by raw user id), rejects what fails a rule, replaces the user id with its pseudonym and emits the
+// clean event to shopease.clean.activity keyed by that pseudonym.
+//
+// The rules, in the order event/reasons.go lists them for activity (the first failing rule
+// decides the reason): missing_user (empty user_id), missing_product (product_view, add_to_cart
+// or remove_from_cart without product_id), bad_type (a type value outside event.ActivityTypes),
+// bad_time (event time outside [2000-01-01, 2100-01-01) UTC). Bytes that are not an activity record
+// at all are rejected as undecodable. Rejected records go to the dead-letter topic with their
+// original bytes and origin (topic/partition/offset).
+//
+// Unknown types: the strict codec refuses an unknown type value, but such a record is otherwise a
+// well-formed event, and generate's ground truth counts it as a gateway rejection with reason
+// bad_type. The gateway therefore re-reads a record whose only decode failure is the type value with
+// that value set aside, applies the rules in order (so an unknown type with an empty user is
+// missing_user, as rule order says) and rejects it as bad_type; any other decode failure is
+// undecodable. replay, by contrast, refuses to map an unknown type (bad_field), so such rows only
+// reach the gateway from producers other than replay.
+//
+// The gateway is stateless (no group table): the clean record depends only on the raw record, so a
+// redelivery after a crash re-emits identical bytes with the same origin stamp (fence.Header), and
+// downstream fences drop the copy.
+package activity
