@@ -1,0 +1,277 @@
+package tables
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestBuilderOpensOneDBPerPartition(t *testing.T) {
+	dir := t.TempDir()
+	build := NewBuilder(dir, WithCacheSize(1<<20))
+	writes := []struct {
+		topic     string
+		partition int32
+		key, val  string
+		offset    int64
+	}{
+		{"orders-table", 0, "a", "p0", 10},
+		{"orders-table", 1, "a", "p1", 20},
+		{"stock-table", 0, "a", "s0", 30},
+	}
+	for _, w := range writes {
+		st, err := build(w.topic, w.partition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Open(); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Set(w.key, []byte(w.val)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetOffset(w.offset); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.MarkRecovered(); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got, want := strings.Join(names, ","), "orders-table.0,orders-table.1,stock-table.0"; got != want {
+		t.Fatalf("data dir holds %s, want %s", got, want)
+	}
+	// A second builder (a restarted processor) sees each partition's own data and offset.
+	again := NewBuilder(dir)
+	for _, w := range writes {
+		st, err := again(w.topic, w.partition)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := st.Get(w.key)
+		off, oerr := st.GetOffset(-1)
+		if err != nil || oerr != nil || string(v) != w.val || off != w.offset {
+			t.Fatalf("%s.%d: Get = %q, %v; offset %d, %v; want %q, %d", w.topic, w.partition, v, err, off, oerr, w.val, w.offset)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOptionsAreValidated(t *testing.T) {
+	cases := []struct {
+		name string
+		dir  string
+		opt  Option
+	}{
+		{"negative cache", "d", WithCacheSize(-1)},
+		{"tiny memtable", "d", WithMemTableSize(1024)},
+		{"unknown sync policy", "d", WithSyncPolicy(SyncPolicy(9))},
+		{"zero recovery batch", "d", WithRecoveryBatchSize(0)},
+		{"zero progress interval", "d", WithProgressInterval(0)},
+		{"nil logger", "d", WithLogger(nil)},
+		{"empty dir", "", WithCacheSize(1)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := NewBuilderE(tc.dir, tc.opt); !errors.Is(err, ErrBadOption) {
+				t.Fatalf("NewBuilderE = %v, want ErrBadOption", err)
+			}
+			if _, err := NewBuilder(tc.dir, tc.opt)("t", 0); !errors.Is(err, ErrBadOption) {
+				t.Fatalf("builder from NewBuilder = %v, want ErrBadOption", err)
+			}
+		})
+	}
+}
+
+func TestParseSyncPolicy(t *testing.T) {
+	cases := []struct {
+		in   string
+		want SyncPolicy
+		err  bool
+	}{
+		{"offset", SyncOnOffset, false},
+		{"always", SyncEveryWrite, false},
+		{"never", SyncNever, false},
+		{"sometimes", 0, true},
+	}
+	for _, tc := range cases {
+		got, err := ParseSyncPolicy(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Fatalf("ParseSyncPolicy(%q) = %v, %v", tc.in, got, err)
+		}
+		if !tc.err && got.String() != tc.in {
+			t.Fatalf("String() = %q, want %q", got.String(), tc.in)
+		}
+	}
+}
+
+func TestReadOnlyAndClosed(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Set("k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetOffset(3); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("second Close = %v, want ErrClosed", err)
+	}
+	if _, err := st.Get("k"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Get after Close = %v, want ErrClosed", err)
+	}
+
+	ro, err := Open(dir, WithReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if err := ro.Open(); err != nil {
+		t.Fatal(err)
+	}
+	v, err := ro.Get("k")
+	off, oerr := ro.GetOffset(-1)
+	if err != nil || oerr != nil || string(v) != "v" || off != 3 {
+		t.Fatalf("read-only: Get = %q, %v; offset %d, %v", v, err, off, oerr)
+	}
+	if err := ro.Set("k", []byte("x")); err == nil {
+		t.Fatal("Set on a read-only storage succeeded")
+	}
+	if _, err := Open(filepath.Join(dir, "missing"), WithReadOnly()); err == nil {
+		t.Fatal("read-only Open of a missing dir succeeded")
+	}
+}
+
+// fakeClock is a settable clock for progress arithmetic.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// syncBuffer is a bytes.Buffer safe for the progress goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
+
+func TestRecoveryProgressRateAndETA(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	hwmAsked := make(chan struct{}, 1)
+	st, err := openForTest(t, WithLogger(logger), WithProgressInterval(5*time.Millisecond),
+		WithHighWaterMark(func(_ context.Context, topic string, partition int32) (int64, error) {
+			if topic != "t-table" || partition != 3 {
+				return 0, errors.New("wrong partition")
+			}
+			select {
+			case hwmAsked <- struct{}{}:
+			default:
+			}
+			return 2100, nil
+		}), withClock(clock.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		if err := st.Set("k", []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetOffset(int64(100 + i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.add(2 * time.Second)
+	<-hwmAsked
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "eta=2s") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	p, ok := st.Progress()
+	eta, etaOK := p.ETA()
+	// 1000 offsets in 2 s, 1000 offsets left (100..1099 done, 1100..2099 to go): 2 s.
+	if !ok || p.Records != 1000 || p.FirstOffset != 100 || p.LastOffset != 1099 || p.HighWaterMark != 2100 ||
+		p.Rate() != 500 || !etaOK || eta != 2*time.Second {
+		t.Fatalf("progress = %+v, rate %v, eta %v %t", p, p.Rate(), eta, etaOK)
+	}
+	wantLine := `level=INFO msg="table recovery progress" topic=t-table partition=3 records=1000 offset=1099 rate_per_s=500 elapsed=2s high_water_mark=2100 eta=2s`
+	if !strings.Contains(logs.String(), wantLine) {
+		t.Fatalf("log lacks %q:\n%s", wantLine, logs.String())
+	}
+	clock.add(2 * time.Second)
+	if err := st.MarkRecovered(); err != nil {
+		t.Fatal(err)
+	}
+	wantDone := `level=INFO msg="table recovered" topic=t-table partition=3 records=1000 offset=1099 duration=4s rate_per_s=250`
+	if !strings.Contains(logs.String(), wantDone) {
+		t.Fatalf("log lacks %q:\n%s", wantDone, logs.String())
+	}
+	if p, _ := st.Progress(); !p.Done || p.Elapsed != 4*time.Second {
+		t.Fatalf("after MarkRecovered: %+v", p)
+	}
+}
+
+// openForTest opens a storage as partition 3 of "t-table" and calls Open.
+func openForTest(t *testing.T, opts ...Option) (*Storage, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	st, err := openDB(t.TempDir(), "t-table", 3, nil, o)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st, st.Open()
+}
+
+func withClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
