@@ -35,6 +35,20 @@ type recount struct {
 	ratings  map[string]*ProductRating
 	seenTx   map[string]bool
 	seenInv  map[string]bool
+	day      time.Time // of the files being read
+}
+
+// inDay fails unless at is in the day of the file being read (or, for a re-sent transaction line,
+// possibly the day before).
+func (rc *recount) inDay(t *testing.T, path string, at time.Time, dup bool) {
+	t.Helper()
+	from := rc.day
+	if dup {
+		from = from.AddDate(0, 0, -1)
+	}
+	if at.Before(from) || !at.Before(rc.day.AddDate(0, 0, 1)) || at.Nanosecond() != 0 {
+		t.Fatalf("%s: event time %v outside the file's day", path, at)
+	}
 }
 
 func openData(t *testing.T, path string) io.Reader {
@@ -75,6 +89,7 @@ func recountDir(t *testing.T, dir string, start time.Time, days int) *recount {
 			}
 			return m[0]
 		}
+		rc.day = day
 		rc.transactions(t, dir, find(DatasetTransactions))
 		rc.inventory(t, dir, find(DatasetInventory), day)
 		rc.activity(t, dir, find(DatasetActivity))
@@ -186,6 +201,7 @@ func (rc *recount) transactions(t *testing.T, dir, path string) {
 			rc.count(DatasetTransactions, f, rejected, reason, "")
 			continue
 		}
+		rc.inDay(t, path, l.Time, rc.seenTx[l.LineID])
 		if rc.seenTx[l.LineID] {
 			rc.duplicate(DatasetTransactions, f)
 			continue
@@ -276,6 +292,7 @@ func (rc *recount) inventory(t *testing.T, dir, path string, day time.Time) {
 		if err != nil {
 			t.Fatalf("%s: time %q", path, rec[8])
 		}
+		rc.inDay(t, path, at, false)
 		sku := strings.ToUpper(strings.TrimSpace(rec[2]))
 		typ := event.InventoryType(rec[1])
 		var units int64
@@ -349,6 +366,7 @@ func (rc *recount) activity(t *testing.T, dir, path string) {
 			return
 		}
 		rc.count(DatasetActivity, f, accepted, "", string(a.Type))
+		rc.inDay(t, path, a.Time, false)
 		minute := a.Time.Truncate(time.Minute)
 		mt := rc.minutes[minute]
 		if mt == nil {
@@ -416,6 +434,7 @@ func (rc *recount) feedback(t *testing.T, dir, path string) {
 			return
 		}
 		rc.count(DatasetFeedback, f, accepted, "", "review")
+		rc.inDay(t, path, v.Time, false)
 		pr := rc.ratings[v.ProductID]
 		if pr == nil {
 			pr = &ProductRating{ProductID: v.ProductID}
