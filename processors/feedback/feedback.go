@@ -1,0 +1,121 @@
+package feedback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lovoo/goka"
+
+	"github.com/shopease/shopease/processors/cluster"
+	"github.com/shopease/shopease/processors/topology"
+)
+
+// NewGateway builds the gateway processor; opts come after the cluster's, so a test can inject
+// goka.WithTester.
+func NewGateway(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, error) {
+	return newProcessor(cfg, GatewayGroup, GatewayGraph, opts)
+}
+
+// NewRatings builds the ratings processor. Its input, shopease.clean.feedback, must exist: the
+// gateway creates it, and so does EnsureCleanTopic (which Run calls).
+func NewRatings(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, error) {
+	return newProcessor(cfg, RatingsGroup, RatingsGraph, opts)
+}
+
+func newProcessor(cfg cluster.Config, g goka.Group, graph func(cluster.Config) (*goka.GroupGraph, error), opts []goka.ProcessorOption) (*goka.Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	gg, err := graph(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := goka.NewProcessor(cfg.Brokers, gg, cfg.ProcessorOptions(cfg.Namespace.Group(g), opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("feedback: build %s: %w", g, err)
+	}
+	return p, nil
+}
+
+// EnsureCleanTopic creates shopease.clean.feedback, when missing, with the partition count of the
+// raw feedback topic, so that the ratings processor can start before the gateway ever ran (goka
+// never creates input topics) and the clean topic stays co-partitioned with the raw one.
+func EnsureCleanTopic(cfg cluster.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	tm, err := cfg.TopicManager()
+	if err != nil {
+		return err
+	}
+	defer tm.Close()
+	raw := string(cfg.Namespace.Stream(topology.Feedback))
+	parts, err := tm.Partitions(raw)
+	if err != nil {
+		return fmt.Errorf("feedback: partitions of %s: %w", raw, err)
+	}
+	clean := string(cfg.Namespace.Stream(topology.CleanFeedback))
+	if err := tm.EnsureStreamExists(clean, len(parts)); err != nil {
+		return fmt.Errorf("feedback: create %s: %w", clean, err)
+	}
+	return nil
+}
+
+// Run runs the gateway and the ratings processor until ctx is done or one of them fails (which
+// stops the other); it returns nil on a clean stop.
+func Run(ctx context.Context, cfg cluster.Config) error {
+	if err := EnsureCleanTopic(cfg); err != nil {
+		return err
+	}
+	gw, err := NewGateway(cfg)
+	if err != nil {
+		return err
+	}
+	rt, err := NewRatings(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	for _, p := range []*goka.Processor{gw, rt} {
+		go func() {
+			err := p.Run(ctx)
+			cancel()
+			errs <- err
+		}()
+	}
+	var all []error
+	for range 2 {
+		if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
+			all = append(all, err)
+		}
+	}
+	if err := errors.Join(all...); err != nil {
+		return fmt.Errorf("feedback: run: %w", err)
+	}
+	return nil
+}
+
+// NewRatingsView builds a view of the ratings table (product id → *Rating).
+func NewRatingsView(cfg cluster.Config, opts ...goka.ViewOption) (*goka.View, error) {
+	return newView(cfg, RatingsGroup, RatingCodec{}, opts)
+}
+
+// NewClaimsView builds a view of the gateway's claim table (review id → *Claim).
+func NewClaimsView(cfg cluster.Config, opts ...goka.ViewOption) (*goka.View, error) {
+	return newView(cfg, GatewayGroup, ClaimCodec{}, opts)
+}
+
+func newView(cfg cluster.Config, g goka.Group, c goka.Codec, opts []goka.ViewOption) (*goka.View, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := cfg.Namespace.Table(g)
+	v, err := goka.NewView(cfg.Brokers, t, c, cfg.ViewOptions(t, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("feedback: build view of %s: %w", t, err)
+	}
+	return v, nil
+}
