@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"testing"
 	"time"
 
@@ -42,6 +43,35 @@ func gokaTopicManagerConfig() *goka.TopicManagerConfig {
 	return tm
 }
 
+// goka's *BuilderWithConfig functions write ClientID (and the producer's partitioner) into the
+// config they were given on every call, while clients built earlier from that config read it: the
+// race detector flags that as soon as a processor, a view and an emitter share one config, or a
+// builder is called twice. These builders hand goka a fresh config on every call instead.
+
+func producerBuilder() goka.ProducerBuilder {
+	return func(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
+		return goka.ProducerBuilderWithConfig(gokaSaramaConfig())(brokers, clientID, hasher)
+	}
+}
+
+func consumerGroupBuilder() goka.ConsumerGroupBuilder {
+	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
+		return goka.ConsumerGroupBuilderWithConfig(gokaSaramaConfig())(brokers, group, clientID)
+	}
+}
+
+func saramaConsumerBuilder() goka.SaramaConsumerBuilder {
+	return func(brokers []string, clientID string) (sarama.Consumer, error) {
+		return goka.SaramaConsumerBuilderWithConfig(gokaSaramaConfig())(brokers, clientID)
+	}
+}
+
+func topicManagerBuilder() goka.TopicManagerBuilder {
+	return func(brokers []string) (goka.TopicManager, error) {
+		return goka.NewTopicManager(brokers, gokaSaramaConfig(), gokaTopicManagerConfig())
+	}
+}
+
 type discardLogger struct{}
 
 func (discardLogger) Print(...any)          {}
@@ -56,8 +86,7 @@ func TestGokaGroupTable(t *testing.T) {
 	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
 		ns := testenv.Namespace(t)
 		input, group := ns.Stream("clicks"), ns.Group("counts")
-		cfg, tmc := gokaSaramaConfig(), gokaTopicManagerConfig()
-		tmb := goka.TopicManagerBuilderWithConfig(cfg, tmc)
+		tmb := topicManagerBuilder()
 
 		tm, err := tmb(k.Brokers())
 		if err != nil {
@@ -70,7 +99,7 @@ func TestGokaGroupTable(t *testing.T) {
 
 		emitter, err := goka.NewEmitter(k.Brokers(), input, new(codec.String),
 			goka.WithEmitterTopicManagerBuilder(tmb),
-			goka.WithEmitterProducerBuilder(goka.ProducerBuilderWithConfig(cfg)),
+			goka.WithEmitterProducerBuilder(producerBuilder()),
 			goka.WithEmitterLogger(discardLogger{}))
 		if err != nil {
 			t.Fatalf("%s: emitter: %v", k.Name(), err)
@@ -79,8 +108,8 @@ func TestGokaGroupTable(t *testing.T) {
 		emit(t, emitter, keys, before)
 
 		ctx, cancel := context.WithCancel(context.Background())
-		done := runCounter(ctx, t, k, input, group, cfg, tmb)
-		view := runView(ctx, t, k, goka.GroupTable(group), cfg, tmb)
+		done := runCounter(ctx, t, k, input, group)
+		view := runView(ctx, t, k, goka.GroupTable(group))
 		waitCounts(t, k, view, keys, before/keys)
 
 		emit(t, emitter, keys, after)
@@ -113,8 +142,7 @@ func emit(t *testing.T, e *goka.Emitter, keys, n int) {
 	}
 }
 
-func runCounter(ctx context.Context, t *testing.T, k testenv.Kafka, input goka.Stream, group goka.Group,
-	cfg *sarama.Config, tmb goka.TopicManagerBuilder) <-chan error {
+func runCounter(ctx context.Context, t *testing.T, k testenv.Kafka, input goka.Stream, group goka.Group) <-chan error {
 	t.Helper()
 	count := func(gctx goka.Context, _ any) {
 		n, _ := gctx.Value().(int64)
@@ -122,10 +150,10 @@ func runCounter(ctx context.Context, t *testing.T, k testenv.Kafka, input goka.S
 	}
 	g := goka.DefineGroup(group, goka.Input(input, new(codec.String), count), goka.Persist(new(codec.Int64)))
 	p, err := goka.NewProcessor(k.Brokers(), g,
-		goka.WithTopicManagerBuilder(tmb),
-		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(cfg)),
-		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(cfg)),
-		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(cfg)),
+		goka.WithTopicManagerBuilder(topicManagerBuilder()),
+		goka.WithConsumerGroupBuilder(consumerGroupBuilder()),
+		goka.WithConsumerSaramaBuilder(saramaConsumerBuilder()),
+		goka.WithProducerBuilder(producerBuilder()),
 		goka.WithStorageBuilder(storage.MemoryBuilder()),
 		goka.WithLogger(discardLogger{}))
 	if err != nil {
@@ -136,12 +164,11 @@ func runCounter(ctx context.Context, t *testing.T, k testenv.Kafka, input goka.S
 	return done
 }
 
-func runView(ctx context.Context, t *testing.T, k testenv.Kafka, table goka.Table,
-	cfg *sarama.Config, tmb goka.TopicManagerBuilder) *goka.View {
+func runView(ctx context.Context, t *testing.T, k testenv.Kafka, table goka.Table) *goka.View {
 	t.Helper()
 	view, err := goka.NewView(k.Brokers(), table, new(codec.Int64),
-		goka.WithViewTopicManagerBuilder(tmb),
-		goka.WithViewConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(cfg)),
+		goka.WithViewTopicManagerBuilder(topicManagerBuilder()),
+		goka.WithViewConsumerSaramaBuilder(saramaConsumerBuilder()),
 		goka.WithViewStorageBuilder(storage.MemoryBuilder()),
 		goka.WithViewLogger(discardLogger{}))
 	if err != nil {
