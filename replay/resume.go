@@ -61,14 +61,35 @@ func endOffsets(client sarama.Client, topics []string) (map[string]map[int32]int
 		}
 		out[t] = map[int32]int64{}
 		for _, p := range parts {
-			off, err := client.GetOffset(t, p, sarama.OffsetNewest)
+			off, err := endOffset(client, t, p)
 			if err != nil {
-				return nil, fmt.Errorf("replay: end offset of %s/%d: %w", t, p, err)
+				return nil, err
 			}
 			out[t][p] = off
 		}
 	}
 	return out, nil
+}
+
+// endOffset asks the partition's leader for its end offset. A topic created a moment ago may
+// have no leader yet (or the client stale metadata about it): those errors are retried for a
+// few seconds with fresh metadata.
+func endOffset(client sarama.Client, topic string, p int32) (int64, error) {
+	var err error
+	for try := 0; try < 30; try++ {
+		var off int64
+		off, err = client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err == nil {
+			return off, nil
+		}
+		if !errors.Is(err, sarama.ErrNotLeaderForPartition) && !errors.Is(err, sarama.ErrLeaderNotAvailable) &&
+			!errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+		client.RefreshMetadata(topic)
+	}
+	return 0, fmt.Errorf("replay: end offset of %s/%d: %w", topic, p, err)
 }
 
 // presentRows reads, for the interrupted replays in entries, every target partition from the
@@ -145,9 +166,9 @@ func presentRows(ctx context.Context, client sarama.Client, entries []*manifestE
 // that lie at or after the start offset of that source's interrupted replay (an earlier,
 // complete replay of the same file before a forced one must not count).
 func scanPartition(ctx context.Context, client sarama.Client, consumer sarama.Consumer, topic string, p int32, from int64, ids map[string]*manifestEntry) (map[string][]int64, error) {
-	end, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+	end, err := endOffset(client, topic, p)
 	if err != nil {
-		return nil, fmt.Errorf("%w: end offset of %s/%d: %w", ErrResume, topic, p, err)
+		return nil, fmt.Errorf("%w: %w", ErrResume, err)
 	}
 	if end < from {
 		return nil, fmt.Errorf("%w: %s/%d ends at %d, before offset %d where the interrupted replay started (topic recreated?)", ErrResume, topic, p, end, from)
