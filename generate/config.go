@@ -93,6 +93,9 @@ type Config struct {
 
 	// Dir is the output directory; it is created when missing.
 	Dir string `json:"-"`
+	// Overwrite lets Run replace an earlier history in Dir (its dataset folders and truth.json are
+	// removed first, so no stale day is left for a replay of the folder to pick up).
+	Overwrite bool `json:"-"`
 	// Workers is the number of days generated at once (0: GOMAXPROCS). The output does not depend on it.
 	Workers int `json:"-"`
 }

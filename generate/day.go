@@ -167,8 +167,8 @@ func (g *dayGen) spikeSessions(acts []event.Activity, normal, sessions int, res 
 			for i, s := range secs {
 				typ, prod, page := event.PageView, "", "/deals"
 				if i > 0 {
-					p := w.products[w.pickProduct(r)].ID
-					typ, prod, page = event.ProductView, p, "/p/"+p
+					p := &w.products[w.pickProduct(r)]
+					typ, prod, page = event.ProductView, p.ID, p.Page
 				}
 				acts = append(acts, event.Activity{
 					UserID: w.users[u], SessionID: sid, Type: typ, ProductID: prod, Page: page,

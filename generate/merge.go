@@ -27,6 +27,7 @@ type merger struct {
 	ratings map[int]*ProductRating
 	minutes []MinuteTruth
 	spikes  []Spike
+	maxOrd  int64 // most events in a minute that is not a spike
 }
 
 func newMerger(w *world) *merger {
@@ -286,6 +287,9 @@ func (m *merger) addMinutes(d int, res *dayResult, purchasers map[int]map[string
 			}
 		}
 		m.minutes = append(m.minutes, mt)
+		if !slices.ContainsFunc(res.spikes, func(s Spike) bool { return s.Minute.Equal(mt.Minute) }) {
+			m.maxOrd = max(m.maxOrd, events)
+		}
 	}
 	for _, s := range res.spikes {
 		i := int(s.Minute.Sub(t0) / time.Minute)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -94,6 +95,27 @@ func TestDeterministic(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOverwrite: a second Run into the same dir fails unless Overwrite is set, and then leaves no
+// file of the earlier, longer history.
+func TestOverwrite(t *testing.T) {
+	cfg := Tiny()
+	cfg.Dir = t.TempDir()
+	if _, err := Run(context.Background(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Days = 1
+	if _, err := Run(context.Background(), cfg, nil); !errors.Is(err, ErrOutputExists) {
+		t.Fatalf("second Run = %v, want ErrOutputExists", err)
+	}
+	cfg.Overwrite = true
+	if _, err := Run(context.Background(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(hashes(t, cfg.Dir)); n != 4+1 {
+		t.Fatalf("%d files after overwrite, want 5", n)
 	}
 }
 

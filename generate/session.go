@@ -34,11 +34,11 @@ func (w *world) session(r *rand.Rand, u int, t0 time.Time, sessionID string, ord
 	first := w.pickProduct(r)
 	landing := "/"
 	if r.IntN(2) == 0 {
-		landing = "/c/" + slug(Categories[w.products[first].Category])
+		landing = categoryPages[w.products[first].Category]
 	}
 	add(event.PageView, "", landing, "")
 	for range r.IntN(3) {
-		add(event.PageView, "", "/c/"+slug(Categories[r.IntN(len(Categories))]), "")
+		add(event.PageView, "", categoryPages[r.IntN(len(Categories))], "")
 	}
 
 	var viewed []int
@@ -48,7 +48,7 @@ func (w *world) session(r *rand.Rand, u int, t0 time.Time, sessionID string, ord
 		if i > 0 {
 			p = w.pickProduct(r)
 		}
-		add(event.ProductView, w.products[p].ID, "/p/"+w.products[p].ID, "")
+		add(event.ProductView, w.products[p].ID, w.products[p].Page, "")
 		if !contains(viewed, p) {
 			viewed = append(viewed, p)
 		}
@@ -61,7 +61,7 @@ func (w *world) session(r *rand.Rand, u int, t0 time.Time, sessionID string, ord
 	var cart []int
 	for _, p := range viewed {
 		if r.IntN(10) < 3 {
-			add(event.AddToCart, w.products[p].ID, "/p/"+w.products[p].ID, "")
+			add(event.AddToCart, w.products[p].ID, w.products[p].Page, "")
 			cart = append(cart, p)
 		}
 	}
@@ -111,6 +111,15 @@ func contains(s []int, v int) bool {
 	}
 	return false
 }
+
+// categoryPages are the landing pages of the categories, by index.
+var categoryPages = func() []string {
+	p := make([]string, len(Categories))
+	for i, c := range Categories {
+		p[i] = "/c/" + slug(c)
+	}
+	return p
+}()
 
 // slug turns a category name into a URL path segment ("Home & Kitchen" → "home-kitchen").
 func slug(s string) string {

@@ -233,8 +233,8 @@ func (s *Simulator) emit(ctx context.Context, now time.Time, spike bool) error {
 		u := s.w.users[r.IntN(len(s.w.users))]
 		a := &event.Activity{UserID: u, Type: event.PageView, Page: "/deals", Referrer: "social"}
 		if r.IntN(2) == 0 {
-			p := s.w.products[s.w.pickProduct(r)].ID
-			a.Type, a.ProductID, a.Page = event.ProductView, p, "/p/"+p
+			p := &s.w.products[s.w.pickProduct(r)]
+			a.Type, a.ProductID, a.Page = event.ProductView, p.ID, p.Page
 		}
 		s.stats.SpikeEvents++
 		return s.sendActivity(ctx, a, now)

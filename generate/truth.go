@@ -35,6 +35,9 @@ type Truth struct {
 	Minutes []MinuteTruth `json:"minutes"`
 	// Spikes are the injected spike minutes, in order.
 	Spikes []Spike `json:"spikes"`
+	// MaxOrdinaryMinuteEvents is the most accepted activity events in any minute that is not a
+	// spike: a spike detector must stay quiet below it (spikes have ≥ 100 injected events).
+	MaxOrdinaryMinuteEvents int64 `json:"max_ordinary_minute_events"`
 	// ProductMonths: every product × every month, ordered by month then product id.
 	ProductMonths []ProductMonth `json:"product_months"`
 	// Ratings of accepted reviews per product, ordered by product id (products with reviews only).

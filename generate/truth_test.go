@@ -132,6 +132,15 @@ func compareTruth(t *testing.T, tr *Truth, rc *recount) {
 	}
 	same(t, "ratings", tr.Ratings, ratings)
 
+	var maxOrd int64
+	for m, mt := range rc.minutes {
+		if !slices.ContainsFunc(tr.Spikes, func(s Spike) bool { return s.Minute.Equal(m) }) {
+			maxOrd = max(maxOrd, mt.Events)
+		}
+	}
+	if tr.MaxOrdinaryMinuteEvents != maxOrd {
+		t.Errorf("max ordinary minute events %d, recount %d", tr.MaxOrdinaryMinuteEvents, maxOrd)
+	}
 	if len(tr.Spikes) != tr.Config.Spikes {
 		t.Fatalf("%d spikes, want %d", len(tr.Spikes), tr.Config.Spikes)
 	}
@@ -142,7 +151,7 @@ func compareTruth(t *testing.T, tr *Truth, rc *recount) {
 		if got := rc.minutes[s.Minute]; got == nil || got.Events != s.Events {
 			t.Errorf("spike %v: truth says %d events, recount %+v", s.Minute, s.Events, got)
 		}
-		if float64(s.Events) < 5*s.DayMeanPerMinute || s.Injected < 100 {
+		if float64(s.Events) < 5*s.DayMeanPerMinute || s.Injected < 100 || s.Events < 3*maxOrd {
 			t.Errorf("spike %+v is not ≥ 5× the mean", s)
 		}
 	}

@@ -41,6 +41,7 @@ var referrers = []string{"direct", "search", "search", "email", "social", "ads"}
 // product is one catalogue entry with its price history.
 type product struct {
 	ID       string
+	Page     string // "/p/" + ID, built once: every product view names it
 	Name     string
 	Category int
 	Cost     event.Money
@@ -105,6 +106,9 @@ func newWorld(cfg Config) *world {
 			ID: fmt.Sprintf("P%0*d", idWidth, i), Name: name, Category: cat, Cost: cost,
 			prices: []event.Money{price}, priceFrom: []time.Time{w.start},
 		}
+	}
+	for i := range w.products {
+		w.products[i].Page = "/p/" + w.products[i].ID
 	}
 	w.planPriceChanges(r)
 	w.users = make([]string, cfg.Users)
