@@ -96,6 +96,9 @@ func New(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, err
 	if err != nil {
 		return nil, err
 	}
+	// A record with a nil value (a tombstone) is judged like any other, so that accepted +
+	// rejected = read holds: it becomes an undecodable dead letter instead of vanishing.
+	opts = append([]goka.ProcessorOption{goka.WithNilHandling(goka.NilProcess)}, opts...)
 	p, err := goka.NewProcessor(cfg.Brokers, gg, cfg.ProcessorOptions(cfg.Namespace.Group(Group), opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("activity: build processor: %w", err)
@@ -103,8 +106,37 @@ func New(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, err
 	return p, nil
 }
 
-// Run runs the gateway until ctx is done; it returns nil on a clean stop.
+// EnsureOutputs creates shopease.clean.activity, when missing, with the raw activity topic's
+// partition count, so that consumers joining it with other topics keyed by pseudonym stay
+// co-partitioned. goka creates a processor's table topic but never its output topics. The raw
+// topics must exist (cluster.Config.EnsureTopics).
+func EnsureOutputs(cfg cluster.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	tm, err := cfg.TopicManager()
+	if err != nil {
+		return err
+	}
+	defer tm.Close()
+	in := string(cfg.Namespace.Stream(topology.Activity))
+	parts, err := tm.Partitions(in)
+	if err != nil {
+		return fmt.Errorf("activity: partitions of %s: %w", in, err)
+	}
+	out := string(cfg.Namespace.Stream(topology.CleanActivity))
+	if err := tm.EnsureStreamExists(out, len(parts)); err != nil {
+		return fmt.Errorf("activity: create %s: %w", out, err)
+	}
+	return nil
+}
+
+// Run creates the output topic and runs the gateway until ctx is done; it returns nil on a clean
+// stop.
 func Run(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) error {
+	if err := EnsureOutputs(cfg); err != nil {
+		return err
+	}
 	p, err := New(cfg, opts...)
 	if err != nil {
 		return err

@@ -244,6 +244,14 @@ func TestRedeliveryEmitsIdentically(t *testing.T) {
 	}
 }
 
+// TestTombstoneIsUndecodable: a nil value is read, not skipped, so that accepted + rejected = read.
+func TestTombstoneIsUndecodable(t *testing.T) {
+	h := start(t)
+	h.tt.Consume(h.in, "u1", nil)
+	h.expectDeadLetter(t, "tombstone", event.ReasonUndecodable, "u1", nil, fence.Origin{Topic: h.in})
+	h.expectNoMore(t)
+}
+
 func TestNewNeedsPseudonyms(t *testing.T) {
 	_, err := New(cluster.Config{Brokers: []string{"tester"}, Namespace: ns}, goka.WithTester(tester.New(t)))
 	if err == nil || !errors.Is(err, cluster.ErrNoPseudonyms) {
