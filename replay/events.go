@@ -162,7 +162,7 @@ func (f *fileMapper) review(v []string, source string) (record, *rejection) {
 // outside years 1..9999) could not be read back from the topic, so it is a bad_field here.
 func (f *fileMapper) encoded(v []string, b []byte, t time.Time, err error) (record, *rejection) {
 	if err != nil {
-		return record{}, &rejection{event.ReasonBadField, err.Error()}
+		return record{}, codecRejection(err)
 	}
 	return record{key: []byte(v[f.key]), value: b, time: t}, nil
 }
@@ -206,10 +206,22 @@ func (f *fileMapper) direct(raw []byte, source string) (record, *rejection) {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, codecs.ErrSyntax) {
-			return record{}, &rejection{event.ReasonMalformed, err.Error()}
-		}
-		return record{}, &rejection{event.ReasonBadField, err.Error()}
+		return record{}, codecRejection(err)
 	}
 	return record{key: []byte(key), value: b, time: t}, nil
+}
+
+// codecRejection chooses the reason for a row the strict codec refuses: malformed for JSON that
+// is not one object; bad_type for a type value outside the event model's (the raw topics' codec
+// cannot carry it, so the gateway never sees it: replay rejects it with the gateway's reason);
+// bad_field for anything else.
+func codecRejection(err error) *rejection {
+	var fe *codecs.FieldError
+	switch {
+	case errors.Is(err, codecs.ErrSyntax):
+		return &rejection{event.ReasonMalformed, err.Error()}
+	case errors.As(err, &fe) && fe.Field == "type" && errors.Is(err, codecs.ErrBadValue):
+		return &rejection{event.ReasonBadType, err.Error()}
+	}
+	return &rejection{event.ReasonBadField, err.Error()}
 }

@@ -167,6 +167,7 @@ func TestShopEaseMapping(t *testing.T) {
 			`{"event_id":"a1","user_id":"u42","session_id":"s1","type":"product_view","product_id":"P7","page":"/p/P7","referrer":"search","time":"2024-03-01T10:14:02Z"},` + "\n" +
 			`{"event_id":"a2","user_id":"u42","type":"page_view","time":"2024-03-01T11:14:02+01:00"},` + "\n" +
 			`{"event_id":"a3","user_id":"u42","type":"page_view"},` + "\n" +
+			`{"event_id":"a5","user_id":"u42","type":"clikc","time":"2024-03-01T10:14:02Z"},` + "\n" +
 			`{"event_id":"a4","user_id":"u42","type":"page_view","time":"2024-03-01T10:14:02Z"` + "\n]\n",
 		"feedback/2024-03-02.ndjson": `{"review_id":"r1","user_id":"u42","product_id":"P7","rating":5,"title":"Great","text":"ok","time":"2024-03-02T08:00:00Z"}` + "\n" +
 			`{"review_id":"r2","user_id":"u42","product_id":"P7","rating":"five","time":"2024-03-02T08:00:00Z"}` + "\n" +
@@ -190,14 +191,15 @@ func TestShopEaseMapping(t *testing.T) {
 			{3, "", "", event.ReasonBadField},
 			{4, "", "", event.ReasonBadField},
 			{5, "", "", event.ReasonBadField},
-			{6, "", "", event.ReasonBadField}, // type "bogus": the codec cannot carry it
+			{6, "", "", event.ReasonBadType}, // type "bogus": the codec cannot carry it
 		}},
 		{"inventory/2024-03-01.csv", []want{{2, " p0007 ", "2024-03-01T00:00:00Z", ""}}},
 		{"activity/2024-03-01.json", []want{
 			{2, "u42", "2024-03-01T10:14:02Z", ""},
 			{3, "u42", "2024-03-01T10:14:02Z", ""},
 			{4, "", "", event.ReasonBadField},  // no time
-			{5, "", "", event.ReasonMalformed}, // truncated
+			{5, "", "", event.ReasonBadType},   // unknown type
+			{6, "", "", event.ReasonMalformed}, // truncated
 		}},
 		{"feedback/2024-03-02.ndjson", []want{
 			{1, "r1", "2024-03-02T08:00:00Z", ""},
