@@ -327,7 +327,7 @@ func (g *dayGen) writeActivity(acts []event.Activity, res *dayResult) error {
 		f.abort()
 		return fmt.Errorf("generate: write %s: %w", rel, err)
 	}
-	res.actFile = FileTruth{Path: filepath.ToSlash(rel), Rows: res.act.rows, Unparseable: res.act.unparseable[event.ReasonMalformed]}
+	res.actFile = FileTruth{Path: filepath.ToSlash(rel), Rows: res.act.rows, Unparseable: sumReasons(res.act.unparseable)}
 	return f.close()
 }
 

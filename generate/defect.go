@@ -15,7 +15,7 @@ const (
 	defectBadPrice
 	defectBadQuantity
 	defectMissingProduct
-	defectBadType
+	defectBadType       // replay (the codec refuses it), reason bad_type
 	defectMalformed     // replay: wrong field count, truncated JSON
 	defectBadField      // replay: a typed field that does not parse
 	defectBadRating     // feedback
@@ -27,7 +27,7 @@ type outcome uint8
 
 const (
 	accepted    outcome = iota
-	unparseable         // replay rejects the row
+	unparseable         // replay rejects the row: it never reaches a raw topic
 	rejected            // a gateway rejects the record
 )
 
@@ -45,7 +45,9 @@ func (d defect) fate() (outcome, event.Reason) {
 	case defectMissingProduct:
 		return rejected, event.ReasonMissingProduct
 	case defectBadType:
-		return rejected, event.ReasonBadType
+		// The raw topics' strict codec cannot carry a type outside the event model, so replay
+		// rejects the row itself, with the gateway's reason (replay/events.go, codecRejection).
+		return unparseable, event.ReasonBadType
 	case defectMalformed:
 		return unparseable, event.ReasonMalformed
 	case defectBadField:

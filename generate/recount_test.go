@@ -182,6 +182,10 @@ func (rc *recount) transactions(t *testing.T, dir, path string) {
 		}
 		l := event.TransactionLine{LineID: rec[0], OrderID: rec[1], Type: event.TxType(rec[2]), UserID: rec[3],
 			ProductID: rec[4], Quantity: qty, UnitPrice: price, Time: at}
+		if !l.Type.Valid() {
+			rc.count(DatasetTransactions, f, unparseable, event.ReasonBadType, "")
+			continue
+		}
 		var reason event.Reason
 		switch {
 		case l.OrderID == "":
@@ -190,8 +194,6 @@ func (rc *recount) transactions(t *testing.T, dir, path string) {
 			reason = event.ReasonMissingUser
 		case l.ProductID == "":
 			reason = event.ReasonMissingProduct
-		case !l.Type.Valid():
-			reason = event.ReasonBadType
 		case l.Quantity <= 0:
 			reason = event.ReasonBadQuantity
 		case l.UnitPrice <= 0:
@@ -352,14 +354,16 @@ func (rc *recount) activity(t *testing.T, dir, path string) {
 			rc.count(DatasetActivity, f, unparseable, event.ReasonMalformed, "")
 			return
 		}
+		if !a.Type.Valid() {
+			rc.count(DatasetActivity, f, unparseable, event.ReasonBadType, "")
+			return
+		}
 		var reason event.Reason
 		switch {
 		case a.UserID == "":
 			reason = event.ReasonMissingUser
 		case productTypes[a.Type] && a.ProductID == "":
 			reason = event.ReasonMissingProduct
-		case !a.Type.Valid():
-			reason = event.ReasonBadType
 		}
 		if reason != "" {
 			rc.count(DatasetActivity, f, rejected, reason, "")

@@ -172,7 +172,8 @@ func checkDirtPresent(t *testing.T, tr *Truth) {
 		{"tx duplicates", tr.Config.Dirt.TxDuplicate, tx.Duplicates},
 		{"inv duplicates", tr.Config.Dirt.InvDuplicate, inv.Duplicates},
 		{"act malformed", tr.Config.Dirt.ActTruncated + tr.Config.Dirt.ActTruncatedFile, act.Unparseable[event.ReasonMalformed]},
-		{"act bad_type", tr.Config.Dirt.ActBadType, act.Rejected[event.ReasonBadType]},
+		{"act bad_type", tr.Config.Dirt.ActBadType, act.Unparseable[event.ReasonBadType]},
+		{"tx bad_type", tr.Config.Dirt.TxBadType, tx.Unparseable[event.ReasonBadType]},
 		{"refund lines", 1, tr.Months[len(tr.Months)-1].RefundLines + tr.Months[len(tr.Months)-1].ReturnLines},
 	} {
 		if c.rate > 0 && c.n == 0 {
