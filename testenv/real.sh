@@ -13,7 +13,8 @@
 #   status  say what is running.
 # Env: SHOPEASE_CACHE (jar cache root), SHOPEASE_TESTENV_RUN (state dir, default testenv/run),
 #      SHOPEASE_KAFKA_PORT (39092), SHOPEASE_KAFKA_CONTROLLER_PORT (39093), SHOPEASE_REDIS_PORT (39379),
-#      SHOPEASE_KAFKA_HEAP (768m), KEEP_LOGS.
+#      SHOPEASE_KAFKA_HEAP (768m), SHOPEASE_KAFKA_EXTRA_CONFIG (server.properties lines appended),
+#      KEEP_LOGS.
 #
 # Layout of the state dir (also read by testenv.RealKafkaControl):
 #   kafka/kafka.pid  kafka/data/  kafka/logs/server.log  kafka/server.properties  kafka/log4j2.yaml
@@ -112,6 +113,10 @@ log.cleaner.dedupe.buffer.size=16777216
 num.network.threads=2
 num.io.threads=4
 PROPS
+  # Extra broker settings (e.g. message.max.bytes for a fault test); a later line wins in Java properties.
+  if [[ -n "${SHOPEASE_KAFKA_EXTRA_CONFIG:-}" ]]; then
+    printf '# from SHOPEASE_KAFKA_EXTRA_CONFIG\n%s\n' "$SHOPEASE_KAFKA_EXTRA_CONFIG" >>"$kdir/server.properties"
+  fi
   cat >"$kdir/log4j2.yaml" <<'YAML'
 Configuration:
   Properties:

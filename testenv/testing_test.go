@@ -75,19 +75,6 @@ func TestStartEmbeddedOptions(t *testing.T) {
 	}
 }
 
-// TestRealMissingIsNeverEmbedded pins the rule that a real environment is never replaced by an
-// embedded one: without SHOPEASE_TEST_KAFKA the real subtest skips (or fails under
-// SHOPEASE_REQUIRE_REAL=1) and never runs its body on kfake.
-func TestRealMissingIsNeverEmbedded(t *testing.T) {
-	t.Setenv(testenv.EnvKafka, "")
-	t.Setenv(testenv.EnvRequireReal, "0")
-	var names []string
-	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) { names = append(names, k.Name()) })
-	if strings.Join(names, ",") != testenv.NameEmbedded {
-		t.Errorf("bodies ran on %v, want only %s", names, testenv.NameEmbedded)
-	}
-}
-
 // recorder is a testing.TB whose Fatal and Skip end the calling goroutine and record the message,
 // so that the failing paths of RealKafka can be tested without failing this test.
 type recorder struct {
@@ -100,6 +87,8 @@ func (r *recorder) Fatalf(f string, a ...any) { r.fatal = fmt.Sprintf(f, a...); 
 func (r *recorder) Fatal(a ...any)            { r.fatal = fmt.Sprint(a...); runtime.Goexit() }
 func (r *recorder) Skip(a ...any)             { r.skip = fmt.Sprint(a...); runtime.Goexit() }
 
+// TestRealKafkaResolution pins how a real broker is found: never replaced by an embedded one, a
+// missing one skips only when real servers are not required, and a dead one fails with its address.
 func TestRealKafkaResolution(t *testing.T) {
 	live, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
