@@ -93,12 +93,11 @@ func appendReview(b []byte, v *event.Review) []byte {
 // jsonRows writes objects as a JSON array or NDJSON. A JSON array is laid out one object a line,
 // "[" and "]" on lines of their own, so a reader can also count rows by line.
 type jsonRows struct {
-	w     io.Writer
-	form  Form
-	n     int
-	cut   bool // the array was cut inside its last object: no closing bracket
-	err   error
-	start bool
+	w    io.Writer
+	form Form
+	n    int
+	cut  bool // the array was cut inside its last object: no closing bracket
+	err  error
 }
 
 func (j *jsonRows) write(obj []byte) {

@@ -108,7 +108,8 @@ func TestSimulatorDeterministic(t *testing.T) {
 		b, _ := json.Marshal(recs)
 		return sha256.Sum256(b)
 	}
-	if hash() != hash() {
+	first, second := hash(), hash()
+	if first != second {
 		t.Fatal("two runs differ")
 	}
 }
