@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
@@ -120,7 +121,7 @@ func EnsureOutputs(cfg cluster.Config) error {
 	}
 	defer tm.Close()
 	in := string(cfg.Namespace.Stream(topology.Activity))
-	parts, err := tm.Partitions(in)
+	parts, err := partitions(tm, in)
 	if err != nil {
 		return fmt.Errorf("activity: partitions of %s: %w", in, err)
 	}
@@ -145,4 +146,17 @@ func Run(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) 
 		return fmt.Errorf("activity: run: %w", err)
 	}
 	return nil
+}
+
+// partitions returns the partitions of topic, retrying for a while: a broker's metadata may not
+// list a topic yet in the first moments after it was created.
+func partitions(tm goka.TopicManager, topic string) ([]int32, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		parts, err := tm.Partitions(topic)
+		if err == nil || time.Now().After(deadline) {
+			return parts, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lovoo/goka"
 
@@ -18,7 +19,7 @@ func NewGateway(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Process
 }
 
 // NewRatings builds the ratings processor. Its input, shopease.clean.feedback, must exist: the
-// gateway creates it, and so does EnsureCleanTopic (which Run calls).
+// EnsureOutputs creates it (Run calls it).
 func NewRatings(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, error) {
 	return newProcessor(cfg, RatingsGroup, RatingsGraph, opts)
 }
@@ -31,6 +32,9 @@ func newProcessor(cfg cluster.Config, g goka.Group, graph func(cluster.Config) (
 	if err != nil {
 		return nil, err
 	}
+	// A record with a nil value (a tombstone) is judged like any other, so that accepted +
+	// duplicate + rejected = read holds: it becomes an undecodable dead letter instead of vanishing.
+	opts = append([]goka.ProcessorOption{goka.WithNilHandling(goka.NilProcess)}, opts...)
 	p, err := goka.NewProcessor(cfg.Brokers, gg, cfg.ProcessorOptions(cfg.Namespace.Group(g), opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("feedback: build %s: %w", g, err)
@@ -38,10 +42,11 @@ func newProcessor(cfg cluster.Config, g goka.Group, graph func(cluster.Config) (
 	return p, nil
 }
 
-// EnsureCleanTopic creates shopease.clean.feedback, when missing, with the partition count of the
-// raw feedback topic, so that the ratings processor can start before the gateway ever ran (goka
-// never creates input topics) and the clean topic stays co-partitioned with the raw one.
-func EnsureCleanTopic(cfg cluster.Config) error {
+// EnsureOutputs creates shopease.clean.feedback, when missing, with the partition count of the
+// raw feedback topic: goka creates a processor's table topic but never its output topics, nor the
+// input topics of the ratings processor, which may start before the gateway. The raw topics must
+// exist (cluster.Config.EnsureTopics).
+func EnsureOutputs(cfg cluster.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -51,7 +56,7 @@ func EnsureCleanTopic(cfg cluster.Config) error {
 	}
 	defer tm.Close()
 	raw := string(cfg.Namespace.Stream(topology.Feedback))
-	parts, err := tm.Partitions(raw)
+	parts, err := partitions(tm, raw)
 	if err != nil {
 		return fmt.Errorf("feedback: partitions of %s: %w", raw, err)
 	}
@@ -65,7 +70,7 @@ func EnsureCleanTopic(cfg cluster.Config) error {
 // Run runs the gateway and the ratings processor until ctx is done or one of them fails (which
 // stops the other); it returns nil on a clean stop.
 func Run(ctx context.Context, cfg cluster.Config) error {
-	if err := EnsureCleanTopic(cfg); err != nil {
+	if err := EnsureOutputs(cfg); err != nil {
 		return err
 	}
 	gw, err := NewGateway(cfg)
@@ -118,4 +123,17 @@ func newView(cfg cluster.Config, g goka.Group, c goka.Codec, opts []goka.ViewOpt
 		return nil, fmt.Errorf("feedback: build view of %s: %w", t, err)
 	}
 	return v, nil
+}
+
+// partitions returns the partitions of topic, retrying for a while: a broker's metadata may not
+// list a topic yet in the first moments after it was created.
+func partitions(tm goka.TopicManager, topic string) ([]int32, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		parts, err := tm.Partitions(topic)
+		if err == nil || time.Now().After(deadline) {
+			return parts, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
