@@ -9,7 +9,7 @@ import (
 // BenchmarkGenerate measures generation speed of the presets (rows/s). Large writes about 1 GB of
 // gzipped files: run it alone, e.g. go test -run '^$' -bench 'Generate/large' -benchtime 1x.
 func BenchmarkGenerate(b *testing.B) {
-	for _, name := range []string{"tiny", "small", "large"} {
+	for _, name := range []string{"tiny", "small", "medium", "large"} {
 		b.Run(name, func(b *testing.B) {
 			cfg, _ := Preset(name)
 			var rows int64

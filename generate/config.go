@@ -3,6 +3,7 @@ package generate
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -64,6 +65,19 @@ func DefaultRates() Rates {
 		ActTruncated: 0.01, ActTruncatedFile: 0.2, ActMissingUser: 0.01, ActBadType: 0.01,
 		FbBadRating: 0.02, FbMissingUser: 0.01,
 	}
+}
+
+// Scaled returns r with every rate multiplied by f (0 gives clean data); a CLI's --dirt factor.
+// The result may need Validate: rates of one dataset must still add up to at most 1.
+func (r Rates) Scaled(f float64) Rates {
+	for _, p := range []*float64{
+		&r.TxMissingUser, &r.TxBadPrice, &r.TxBadQuantity, &r.TxMissingProduct, &r.TxBadType, &r.TxMalformed, &r.TxBadField, &r.TxDuplicate,
+		&r.InvMessySKU, &r.InvMessyPrice, &r.InvMessyQuantity, &r.InvMessyCategory, &r.InvNegativeStock, &r.InvDuplicate,
+		&r.ActTruncated, &r.ActTruncatedFile, &r.ActMissingUser, &r.ActBadType, &r.FbBadRating, &r.FbMissingUser,
+	} {
+		*p = min(*p*f, 1)
+	}
+	return r
 }
 
 // Config describes one generated history. Start it from DefaultConfig or a preset.
@@ -148,6 +162,18 @@ func Small() Config {
 	return c
 }
 
+// Medium is about 1M rows over 30 days (the replay acceptance size).
+func Medium() Config {
+	c := DefaultConfig()
+	c.Start = time.Date(2024, 2, 15, 0, 0, 0, 0, time.UTC)
+	c.Days = 30
+	c.Users = 50_000
+	c.Products = 1000
+	c.TargetEvents = 1_000_000
+	c.Spikes = 8
+	return c
+}
+
 // Large is at least 10M rows over 60 days, gzipped, for benchmarks.
 func Large() Config {
 	c := DefaultConfig()
@@ -161,19 +187,24 @@ func Large() Config {
 	return c
 }
 
-// Preset returns the named preset: "tiny", "small", "large" or "default".
+// PresetNames lists the names Preset knows.
+var PresetNames = []string{"tiny", "small", "medium", "large", "default"}
+
+// Preset returns the named preset (see PresetNames).
 func Preset(name string) (Config, error) {
 	switch name {
 	case "tiny":
 		return Tiny(), nil
 	case "small":
 		return Small(), nil
+	case "medium":
+		return Medium(), nil
 	case "large":
 		return Large(), nil
 	case "default", "":
 		return DefaultConfig(), nil
 	}
-	return Config{}, fmt.Errorf("%w: unknown preset %q (tiny, small, large, default)", ErrConfig, name)
+	return Config{}, fmt.Errorf("%w: unknown preset %q (one of %s)", ErrConfig, name, strings.Join(PresetNames, ", "))
 }
 
 // Validate reports the first unusable field.

@@ -99,7 +99,7 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("%s: Validate = %v, want ErrConfig", tc.name, err)
 		}
 	}
-	for _, name := range []string{"tiny", "small", "large", "default"} {
+	for _, name := range PresetNames {
 		cfg, err := Preset(name)
 		cfg.Dir = "x"
 		if err != nil || cfg.Validate() != nil {

@@ -17,6 +17,8 @@ import (
 // checked on its first four days, scaled to its 60 (days vary by ±10 %; the full run, measured by
 // BenchmarkGenerate/large, writes 10.35M rows).
 func TestPresetSizes(t *testing.T) {
+	medium := Medium()
+	medium.SessionsPerDay, medium.TargetEvents, medium.Days = medium.sessionsPerDay(), 0, 3
 	large := Large()
 	large.SessionsPerDay, large.TargetEvents, large.Days = large.sessionsPerDay(), 0, 4
 	cases := []struct {
@@ -28,6 +30,7 @@ func TestPresetSizes(t *testing.T) {
 	}{
 		{"tiny", Tiny(), 1, 2_000, 10_000, time.Second},
 		{"small", Small(), 1, 90_000, 110_000, 10 * time.Second},
+		{"medium", medium, 10, 900_000, 1_150_000, 20 * time.Second},
 		{"large", large, 15, 10_000_000, 12_000_000, time.Minute},
 	}
 	for _, tc := range cases {
@@ -116,6 +119,21 @@ func TestOverwrite(t *testing.T) {
 	}
 	if n := len(hashes(t, cfg.Dir)); n != 4+1 {
 		t.Fatalf("%d files after overwrite, want 5", n)
+	}
+}
+
+// TestCleanData: Scaled(0) writes no dirt at all: every row is accepted.
+func TestCleanData(t *testing.T) {
+	cfg := Tiny()
+	cfg.Dir, cfg.Dirt = t.TempDir(), cfg.Dirt.Scaled(0)
+	tr, err := Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ds, d := range tr.Datasets {
+		if d.Rows == 0 || d.Accepted != d.Rows || d.Sent != d.Rows {
+			t.Errorf("%s: %d rows, %d sent, %d accepted", ds, d.Rows, d.Sent, d.Accepted)
+		}
 	}
 }
 
