@@ -102,12 +102,13 @@ func (g *dayGen) sessions(res *dayResult) ([]event.Activity, []event.Transaction
 	}
 	span := int64((24*time.Hour - maxSession) / time.Second)
 	for s := range n {
-		// Mild daily rhythm (busiest in the evening, quietest before dawn, 3:1) by rejection.
+		// A mild daily rhythm by rejection: busiest at 17:00, quietest at 05:00, 3:1, so the
+		// busiest minutes stay far below a spike (≥ 10× the day's mean by default).
 		var sec int64
 		for {
 			sec = r.Int64N(span)
 			h := float64(sec) / 3600
-			if r.Float64()*2 < 1+math.Sin((h-14)/24*2*math.Pi) {
+			if r.Float64()*3 < 2+math.Sin((h-11)/24*2*math.Pi) {
 				break
 			}
 		}

@@ -31,9 +31,9 @@ func ExampleRun() {
 	}
 	fmt.Println("spikes:", len(truth.Spikes))
 	// Output:
-	// transaction rows: 282 sent: 253 accepted: 211 duplicates: 11
-	// 2024-02 net 28403.31 orders 106
-	// 2024-03 net 11813.52 orders 47
+	// transaction rows: 257 sent: 228 accepted: 187 duplicates: 6
+	// 2024-02 net 35888.58 orders 97
+	// 2024-03 net 6286.57 orders 49
 	// spikes: 2
 }
 

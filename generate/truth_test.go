@@ -28,7 +28,7 @@ func TestTruthEqualsRecount(t *testing.T) {
 	}{
 		{"tiny ndjson", Tiny(), nil},
 		{"tiny arrays gzip", Tiny(), func(c *Config) {
-			c.ActivityForm, c.FeedbackForm, c.Gzip, c.Dirt.ActTruncatedFile = FormArray, FormArray, true, 0.5
+			c.ActivityForm, c.FeedbackForm, c.Gzip, c.Dirt.ActTruncatedFile = FormArray, FormArray, true, 1
 		}},
 		{"small heavy dirt", small, func(c *Config) {
 			c.Dirt = Rates{
