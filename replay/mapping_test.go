@@ -16,6 +16,22 @@ import (
 // mapFile reads a file through the resolver of cfg and returns its records and rejections by line.
 func mapFile(t *testing.T, cfg Config, path string) (map[int64]record, map[int64]rejection) {
 	t.Helper()
+	recs, rejs := map[int64]record{}, map[int64]rejection{}
+	eachRow(t, cfg, path, func(r *row, rec record, rej *rejection) {
+		if rej != nil {
+			rejs[r.line] = *rej
+			return
+		}
+		rec.value = append([]byte(nil), rec.value...)
+		recs[r.line] = rec
+	})
+	return recs, rejs
+}
+
+// eachRow reads a file through the resolver of cfg and calls fn with each row and its record or
+// rejection.
+func eachRow(t *testing.T, cfg Config, path string, fn func(r *row, rec record, rej *rejection)) {
+	t.Helper()
 	res, err := newResolver(&cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -47,26 +63,20 @@ func mapFile(t *testing.T, cfg Config, path string) (map[int64]record, map[int64
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, rejs := map[int64]record{}, map[int64]rejection{}
 	for {
 		r, err := rows.next()
 		if errors.Is(err, io.EOF) {
-			return recs, rejs
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r.reason != "" {
-			rejs[r.line] = rejection{r.reason, r.detail}
+			fn(r, record{}, &rejection{r.reason, r.detail})
 			continue
 		}
 		rec, rej := fm.mapRow(r)
-		if rej != nil {
-			rejs[r.line] = *rej
-			continue
-		}
-		rec.value = append([]byte(nil), rec.value...)
-		recs[r.line] = rec
+		fn(r, rec, rej)
 	}
 }
 

@@ -1,0 +1,56 @@
+package replay
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/shopease/shopease/testenv"
+)
+
+// benchReplay replays the full Online Retail data b.N times (into a fresh namespace each time,
+// or as a dry run) and reports rows/s and MB/s of the files as stored; run with -benchtime=3x
+// and take the median of the three.
+func benchReplay(b *testing.B, brokers []string, dry bool) {
+	if _, err := os.Stat(fullSet); err != nil {
+		b.Skip("full Online Retail data not here")
+	}
+	var rows, bytes int64
+	var secs float64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		cfg := DefaultConfig()
+		cfg.Paths, cfg.RejectsPath, cfg.DryRun = []string{fullSet}, "", dry
+		if !dry {
+			ns := testenv.Namespace(b)
+			createTopics(b, brokers, ns)
+			cfg.Brokers, cfg.Namespace, cfg.ManifestPath = brokers, ns, b.TempDir()+"/manifest.json"
+		}
+		b.StartTimer()
+		s, err := Run(context.Background(), cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows += s.Total.Read
+		bytes += s.Total.Bytes
+		secs += s.Duration.Seconds()
+		b.Logf("run %d: %d rows in %.2f s: %.0f rows/s", i+1, s.Total.Read, s.Duration.Seconds(), float64(s.Total.Read)/s.Duration.Seconds())
+	}
+	b.ReportMetric(float64(rows)/secs, "rows/s")
+	b.ReportMetric(float64(bytes)/1e6/secs, "MB/s")
+}
+
+func BenchmarkReplayDryRun(b *testing.B) { benchReplay(b, nil, true) }
+
+func BenchmarkReplayEmbedded(b *testing.B) {
+	e, err := testenv.StartEmbedded(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	benchReplay(b, e.Brokers(), false)
+}
+
+func BenchmarkReplayReal(b *testing.B) {
+	benchReplay(b, testenv.RealKafka(b).Brokers(), false)
+}
