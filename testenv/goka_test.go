@@ -115,7 +115,7 @@ func TestGokaGroupTable(t *testing.T) {
 		emit(t, emitter, keys, after)
 		waitCounts(t, k, view, keys, (before+after)/keys)
 
-		assertTableTopic(t, k, string(goka.GroupTable(group)), partitions)
+		assertTopics(t, k, string(goka.GroupTable(group)), string(input), partitions)
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("%s: processor stopped with %v, want nil", k.Name(), err)
@@ -214,7 +214,9 @@ func waitCounts(t *testing.T, k testenv.Kafka, view *goka.View, keys int, want i
 	t.Fatalf("%s: counts did not reach %d within 90s; last %s", k.Name(), want, last)
 }
 
-func assertTableTopic(t *testing.T, k testenv.Kafka, topic string, partitions int) {
+// assertTopics checks the topics goka created: the table compacted with one replica per partition,
+// the stream kept forever (replayed history has old timestamps).
+func assertTopics(t *testing.T, k testenv.Kafka, topic, stream string, partitions int) {
 	t.Helper()
 	admin, err := sarama.NewClusterAdmin(k.Brokers(), gokaSaramaConfig())
 	if err != nil {
@@ -230,13 +232,10 @@ func assertTableTopic(t *testing.T, k testenv.Kafka, topic string, partitions in
 			t.Errorf("%s: %s/%d replicas %v, want one", k.Name(), topic, p.ID, p.Replicas)
 		}
 	}
-	entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic})
-	if err != nil {
-		t.Fatalf("%s: config of %s: %v", k.Name(), topic, err)
+	if policy := topicConfig(t, k, admin, topic, "cleanup.policy"); policy != "compact" {
+		t.Errorf("%s: %s cleanup.policy %q, want compact", k.Name(), topic, policy)
 	}
-	for _, e := range entries {
-		if e.Name == "cleanup.policy" && e.Value != "compact" {
-			t.Errorf("%s: %s cleanup.policy %q, want compact", k.Name(), topic, e.Value)
-		}
+	if ret := topicConfig(t, k, admin, stream, "retention.ms"); ret != "-1" {
+		t.Errorf("%s: %s retention.ms %q, want -1", k.Name(), stream, ret)
 	}
 }

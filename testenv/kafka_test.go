@@ -77,19 +77,25 @@ func createCompacted(t *testing.T, k testenv.Kafka, cfg *sarama.Config, topic st
 			t.Errorf("%s: partition %d has replicas %v, want exactly one", k.Name(), p.ID, p.Replicas)
 		}
 	}
-	entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic})
-	if err != nil {
-		t.Fatalf("%s: describe config of %s: %v", k.Name(), topic, err)
-	}
-	policy := ""
-	for _, e := range entries {
-		if e.Name == "cleanup.policy" {
-			policy = e.Value
-		}
-	}
-	if policy != "compact" {
+	if policy := topicConfig(t, k, admin, topic, "cleanup.policy"); policy != "compact" {
 		t.Errorf("%s: cleanup.policy of %s = %q, want compact", k.Name(), topic, policy)
 	}
+}
+
+// topicConfig returns the value of one config entry of topic ("" when the broker has none).
+func topicConfig(t *testing.T, k testenv.Kafka, admin sarama.ClusterAdmin, topic, name string) string {
+	t.Helper()
+	results, err := admin.DescribeConfigs([]*sarama.ConfigResource{{Type: sarama.TopicResource, Name: topic}},
+		sarama.DescribeConfigsOptions{})
+	if err != nil || len(results) != 1 || results[0].ErrorCode != sarama.ErrNoError {
+		t.Fatalf("%s: describe config of %s: %v %+v", k.Name(), topic, err, results)
+	}
+	for _, e := range results[0].Configs {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return ""
 }
 
 // describeWhenReady polls DescribeTopics: a real broker answers CreateTopics once the controller
