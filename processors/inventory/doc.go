@@ -28,6 +28,6 @@
 // re-reads such a record with the value set aside (Decode), so that "Stock Report" is
 // standardized and anything else is rejected as bad_type after the rules before it.
 //
-// Run creates shopease.clean.inventory with the raw topic's partition count (EnsureTopics) and
+// Run creates shopease.clean.inventory with the raw topic's partition count (EnsureOutputs) and
 // runs both groups. NewView and Lookup read the product table.
 package inventory

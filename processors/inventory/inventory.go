@@ -168,7 +168,7 @@ func NewClean(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor
 }
 
 // New builds the product table processor; opts come after the cluster's. Its input topic must
-// exist (EnsureTopics).
+// exist (EnsureOutputs).
 func New(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -184,11 +184,11 @@ func New(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, err
 	return p, nil
 }
 
-// EnsureTopics creates shopease.clean.inventory (in cfg's namespace) with the partition count of
+// EnsureOutputs creates shopease.clean.inventory (in cfg's namespace) with the partition count of
 // the raw inventory topic, which must exist. goka creates neither input nor output streams, and
 // a broker that auto-creates the clean topic on first write would give it its default partition
 // count, breaking co-partitioning with the other topics.
-func EnsureTopics(cfg cluster.Config) error {
+func EnsureOutputs(cfg cluster.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func EnsureTopics(cfg cluster.Config) error {
 // Run creates the clean topic and runs both groups until ctx is done or one fails; it returns
 // nil on a clean stop.
 func Run(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) error {
-	if err := EnsureTopics(cfg); err != nil {
+	if err := EnsureOutputs(cfg); err != nil {
 		return err
 	}
 	clean, err := NewClean(cfg, opts...)
