@@ -37,6 +37,9 @@ func isTerminal(w io.Writer) bool {
 }
 
 func startProgress(ctx context.Context, cfg *Config, totalBytes int64, logger *slog.Logger) *progress {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	p := &progress{totalBytes: totalBytes, interval: cfg.ProgressInterval, logger: logger,
 		start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 	if cfg.Progress != nil && isTerminal(cfg.Progress) {

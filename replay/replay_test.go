@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/shopease/shopease/codecs"
@@ -248,5 +249,65 @@ func TestTopicMissing(t *testing.T) {
 	_, err := Run(context.Background(), cfg, nil)
 	if !errors.Is(err, ErrTopicMissing) {
 		t.Fatalf("err %v, want ErrTopicMissing", err)
+	}
+}
+
+// TestReplayConcurrent runs the same replay twice at once on one manifest: the topic ends with
+// every row once, one run sending and the other skipping.
+func TestReplayConcurrent(t *testing.T) {
+	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
+		ns := testenv.Namespace(t)
+		createTopics(t, k.Brokers(), ns)
+		cfg := testConfig(t, k.Brokers(), ns, filepath.Join("testdata", "online-retail"))
+		results := make(chan *Summary, 2)
+		for range 2 {
+			go func() {
+				s, err := Run(context.Background(), cfg, nil)
+				if err != nil {
+					t.Error(err)
+				}
+				results <- s
+			}()
+		}
+		a, b := <-results, <-results
+		if a == nil || b == nil {
+			t.Fatal("a replay failed")
+		}
+		if a.Total.Sent+b.Total.Sent != subsetTotal || a.Total.Skipped+b.Total.Skipped != subsetTotal {
+			t.Errorf("runs sent %d + %d, skipped %d + %d; want %d sent once and skipped once",
+				a.Total.Sent, b.Total.Sent, a.Total.Skipped, b.Total.Skipped, subsetTotal)
+		}
+		checkExact(t, k.Brokers(), ns)
+	})
+}
+
+// TestReplayUnreadableFile replays a directory with a gzip file cut short: the error names it,
+// the other files are replayed, and its rows before the cut are counted.
+func TestReplayUnreadableFile(t *testing.T) {
+	k := testenv.EmbeddedKafka(t)
+	ns := testenv.Namespace(t)
+	createTopics(t, k.Brokers(), ns)
+	dir := filepath.Join(t.TempDir(), "by-day")
+	copyFile(t, filepath.Join("testdata", "online-retail", "2011-07-26.csv.gz"), filepath.Join(dir, "2011-07-26.csv.gz"))
+	b, err := os.ReadFile(filepath.Join("testdata", "online-retail", "2010-12-02.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(dir, "2010-12-02.csv.gz")
+	writeFile(t, broken, string(b[:len(b)/2]))
+	cfg := testConfig(t, k.Brokers(), ns, dir)
+	s, err := Run(context.Background(), cfg, nil)
+	if !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), broken) {
+		t.Fatalf("err %v, want ErrUnreadable naming %s", err, broken)
+	}
+	byName := map[string]FileSummary{}
+	for _, f := range s.Files {
+		byName[filepath.Base(f.Path)] = f
+	}
+	if f := byName["2011-07-26.csv.gz"]; f.Status != StatusReplayed || f.Counts.Sent != 1279 {
+		t.Errorf("good file: %+v", f)
+	}
+	if f := byName["2010-12-02.csv.gz"]; f.Status != StatusFailed || f.Counts.Read == 0 || f.Counts.Read != f.Counts.Sent || f.Err == "" {
+		t.Errorf("broken file: %+v", f)
 	}
 }
