@@ -20,7 +20,7 @@ type fieldSet struct {
 func newFieldSet(typ string, names []string, required ...string) *fieldSet {
 	fs := &fieldSet{typ: typ, names: names}
 	for _, r := range required {
-		i := fs.index(r, 0)
+		i := fs.index(r)
 		if i < 0 {
 			panic("codecs: required field " + r + " not in " + typ)
 		}
@@ -29,14 +29,9 @@ func newFieldSet(typ string, names []string, required ...string) *fieldSet {
 	return fs
 }
 
-// index returns the index of the field named name, or -1. It tries hint first, the index that
-// follows the previous field: records written by this package, and most producers, list the fields
-// in struct order, so the first comparison usually hits. A linear scan over ten short names beats a
-// map otherwise, because most comparisons stop at the length.
-func (fs *fieldSet) index(name string, hint int) int {
-	if hint < len(fs.names) && fs.names[hint] == name {
-		return hint
-	}
+// index returns the index of the field named name, or -1. A linear scan over ten short names
+// beats a map, because most comparisons stop at the length.
+func (fs *fieldSet) index(name string) int {
 	for i, n := range fs.names {
 		if n == name {
 			return i
@@ -65,7 +60,7 @@ type reader struct {
 }
 
 func (r *reader) init(data []byte, fs *fieldSet) {
-	*r = reader{data: data, text: string(data), fs: fs}
+	*r = reader{data: data, text: string(data), fs: fs, last: -1}
 }
 
 // fail builds a decode error at the current position for the current field.
@@ -127,7 +122,7 @@ func (r *reader) next() (int, error) {
 			return 0, r.syntax("field name")
 		}
 		keyAt := r.pos
-		name, err := r.stringBody()
+		i, name, err := r.key()
 		if err != nil {
 			return 0, err
 		}
@@ -138,7 +133,6 @@ func (r *reader) next() (int, error) {
 		r.pos++
 		r.skipSpace()
 		r.count++
-		i := r.fs.index(name, r.last+1)
 		if i < 0 {
 			r.pos = keyAt
 			if len(name) > maxFieldName {
@@ -161,6 +155,26 @@ func (r *reader) next() (int, error) {
 			return 0, r.fail(ErrBadValue, "null in a required field")
 		}
 	}
+}
+
+// key reads the field name whose opening quote is at r.pos and returns its index (-1 for an
+// unknown name). It first matches the raw bytes against the name that follows the previous field,
+// which is where records in struct order spend no time scanning; names have no escapes, so a raw
+// match is an exact one.
+func (r *reader) key() (int, string, error) {
+	if h := r.last + 1; h < len(r.fs.names) {
+		n := r.fs.names[h]
+		end := r.pos + 1 + len(n)
+		if end < len(r.data) && r.data[end] == '"' && string(r.data[r.pos+1:end]) == n {
+			r.pos = end + 1
+			return h, n, nil
+		}
+	}
+	name, err := r.stringBody()
+	if err != nil {
+		return 0, "", err
+	}
+	return r.fs.index(name), name, nil
 }
 
 // null consumes the literal null if it comes next.

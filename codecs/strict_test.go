@@ -68,6 +68,9 @@ func genericCases(rt recordType) []strictCase {
 		{"unknown null field", object(with(fs, "extra", `null`)), codecs.ErrUnknownField, "extra"},
 		{"field name in upper case", object(append([]field{{strings.ToUpper(fs[0].name), fs[0].value}}, fs[1:]...)), codecs.ErrUnknownField, strings.ToUpper(fs[0].name)},
 		{"nested unknown", object(with(fs, "meta", `{"a":[1,2]}`)), codecs.ErrUnknownField, "meta"},
+		{"field name extended", object(append([]field{{fs[0].name + "x", fs[0].value}}, fs[1:]...)), codecs.ErrUnknownField, fs[0].name + "x"},
+		{"field name cut", object(append([]field{{fs[0].name[:len(fs[0].name)-1], fs[0].value}}, fs[1:]...)), codecs.ErrUnknownField, fs[0].name[:len(fs[0].name)-1]},
+		{"field name at the end of input", []byte(`{"` + fs[0].name), codecs.ErrSyntax, ""},
 		{"long unknown name", object(with(fs, strings.Repeat("x", 63)+"é", `1`)), codecs.ErrUnknownField, strings.Repeat("x", 63) + "..."},
 	}
 	for _, f := range fs {
