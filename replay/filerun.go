@@ -66,7 +66,15 @@ type item struct {
 	reason event.Reason // empty for data records
 	detail string
 	raw    []byte // dead letters: the original row, for the rejects file
+
+	headers [2]sarama.RecordHeader // backs Record.Headers: one allocation per record, not two
 }
+
+// The header keys as bytes, shared by every record (sarama only reads them).
+var (
+	headerSourceKey = []byte(HeaderSource)
+	headerRowKey    = []byte(HeaderRow)
+)
 
 // classify decides per file: replay, resume, force or skip; records the decision in the
 // manifest with the topics' current end offsets, and saves it before anything is sent.
@@ -208,10 +216,11 @@ func (r *runner) replayFile(ctx context.Context, f *fileRun) error {
 			continue
 		}
 		it := &item{file: f, row: rw.num, line: rw.line}
-		it.Headers = []sarama.RecordHeader{
-			{Key: []byte(HeaderSource), Value: src2},
-			{Key: []byte(HeaderRow), Value: strconv.AppendInt(nil, rw.num, 10)},
+		it.headers = [2]sarama.RecordHeader{
+			{Key: headerSourceKey, Value: src2},
+			{Key: headerRowKey, Value: strconv.AppendInt(nil, rw.num, 10)},
 		}
+		it.Headers = it.headers[:]
 		it.Meta = it
 		if rej == nil {
 			it.Topic, it.Key, it.Value, it.Time = topic, rec.key, rec.value, rec.time
