@@ -6,7 +6,7 @@ LDFLAGS  := -X github.com/shopease/shopease/cli.Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-fast lint fuzz clean
+.PHONY: build run test test-fast lint fuzz bench clean
 
 build: ## the shopease binary in bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/shopease
@@ -32,3 +32,6 @@ fuzz: ## run every decoder fuzz target for FUZZTIME (default 30s) each
 clean:
 	rm -rf bin artifacts
 	bash testenv/real.sh stop || true
+
+bench: ## performance benchmarks on real Kafka + redis-server; rewrites docs/benchmarks.md
+	bash scripts/bench.sh

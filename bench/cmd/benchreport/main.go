@@ -1,0 +1,83 @@
+// Command benchreport rewrites docs/benchmarks.md from benchmark output files:
+//
+//	go run ./bench/cmd/benchreport -o docs/benchmarks.md artifacts/bench/*.txt
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/shopease/shopease/bench/report"
+)
+
+// targets are the issues' performance goals; each names the benchmark that measures it.
+var targets = []report.Target{
+	{What: "changelog restore of 1M records into Pebble", Bench: "BenchmarkTableRestore/pebble", Unit: "records/s", Min: 300_000,
+		Command: "go test -run '^$' -bench BenchmarkTableRestore -benchtime 1x -count 3 ./bench"},
+	{What: "Pebble restore vs goka's LevelDB", Bench: "BenchmarkTableRestore/pebble", Versus: "BenchmarkTableRestore/leveldb", Unit: "records/s", Min: 1,
+		Command: "go test -run '^$' -bench BenchmarkTableRestore -benchtime 1x -count 3 ./bench"},
+}
+
+func main() {
+	out := flag.String("o", "docs/benchmarks.md", "report to write")
+	flag.Parse()
+	all := map[string]*report.Result{}
+	for _, path := range flag.Args() {
+		f, err := os.Open(path)
+		if err != nil {
+			fail(err)
+		}
+		res, err := report.Parse(f)
+		f.Close()
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", path, err))
+		}
+		for name, r := range res {
+			if prev, ok := all[name]; ok {
+				for u, vs := range r.Metrics {
+					prev.Metrics[u] = append(prev.Metrics[u], vs...)
+				}
+				continue
+			}
+			all[name] = r
+		}
+	}
+	tmp := *out + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		fail(err)
+	}
+	if err := report.Write(f, machine(), time.Now().UTC().Format("2006-01-02 15:04 MST"), all, targets); err != nil {
+		fail(err)
+	}
+	if err := f.Close(); err != nil {
+		fail(err)
+	}
+	if err := os.Rename(tmp, *out); err != nil {
+		fail(err)
+	}
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				if _, v, ok := strings.Cut(l, ":"); ok {
+					model = strings.TrimSpace(v)
+				}
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d cores (%s), %s %s/%s", runtime.NumCPU(), model, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "benchreport:", err)
+	os.Exit(1)
+}
