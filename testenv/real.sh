@@ -67,7 +67,14 @@ stop_pid() {
 # require_free_port PORT WHAT: fail when something already listens on PORT. Without this check a
 # second environment (another run dir, a leftover broker) would answer our readiness probes and the
 # tests would silently run against the wrong server.
+# A server killed a moment ago may hold its ports for a few seconds while it exits, so this waits
+# up to 15 s before giving up.
 require_free_port() {
+  local i
+  for ((i = 0; i < 150; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || return 0
+    sleep 0.1
+  done
   if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
     die "port 127.0.0.1:$1 ($2) is already in use by another process; stop it (testenv/real.sh stop, with the same SHOPEASE_TESTENV_RUN) or choose other ports (SHOPEASE_KAFKA_PORT, SHOPEASE_KAFKA_CONTROLLER_PORT, SHOPEASE_REDIS_PORT)"
   fi
