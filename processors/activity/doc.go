@@ -9,13 +9,12 @@
 // at all are rejected as undecodable. Rejected records go to the dead-letter topic with their
 // original bytes and origin (topic/partition/offset).
 //
-// Unknown types: the strict codec refuses an unknown type value, but such a record is otherwise a
-// well-formed event, and generate's ground truth counts it as a gateway rejection with reason
-// bad_type. The gateway therefore re-reads a record whose only decode failure is the type value with
-// that value set aside, applies the rules in order (so an unknown type with an empty user is
-// missing_user, as rule order says) and rejects it as bad_type; any other decode failure is
-// undecodable. replay, by contrast, refuses to map an unknown type (bad_field), so such rows only
-// reach the gateway from producers other than replay.
+// Unknown types: the strict codec refuses an unknown type value, so replay rejects such a row
+// itself, with this same reason bad_type (docs/formats.md). A producer other than replay may still
+// put one on the raw topic; the gateway then re-reads the record with the type value set aside,
+// applies the rules in order (so an unknown type with an empty user is missing_user, as rule
+// order says) and rejects it as bad_type, not undecodable: the record is well formed, only its
+// type is unknown. Any other decode failure is undecodable.
 //
 // The gateway is stateless (no group table): the clean record depends only on the raw record, so a
 // redelivery after a crash re-emits identical bytes with the same origin stamp (fence.Header), and
