@@ -18,5 +18,8 @@
 // and groups through Namespace(t), Redis keys through KeyPrefix(t, r) (a key prefix, not a database
 // number, so any number of tests and test binaries can run at once; keys are deleted at cleanup).
 //
+// Fault tests stop, kill and restart the real servers through RealKafkaControlFor and
+// RealRedisControlFor (pid files under testenv/run, restart through real.sh).
+//
 // StartEmbedded is not tied to testing: `shopease demo` uses it to run without any server installed.
 package testenv
