@@ -2,6 +2,10 @@
 // type (Activity, TransactionLine, InventoryUpdate, Review, DeadLetter), plus typed Append and Decode
 // functions for hot paths that want no interface boxing.
 //
+// The codecs are empty structs without state, safe for concurrent use; codecs.Activity{} and
+// new(codecs.Activity) are both goka.Codecs. Decode always returns a pointer (*event.Activity, ...)
+// and, on error, an untyped nil.
+//
 // # Wire format
 //
 // Every record is one JSON object in the form docs/formats.md describes, because producers outside
