@@ -124,6 +124,7 @@ func checkGenerated(t *testing.T, k testenv.Kafka, dir string, truth *generate.T
 		t.Fatalf("checked %d product months over %d months", checked, len(truth.Months))
 	}
 	t.Logf("%d product months exact; gateway %v; products %v", checked, obs.Of(inventory.Processor), obs.Of(inventory.ProductsProcessor))
+	checkRedelivery(t, cfg, obs, skus, products)
 }
 
 // readProducts reads the products of skus through one fresh view.
