@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
 
 	"github.com/shopease/shopease/processors/topology"
 )
@@ -135,4 +136,52 @@ func (c *Config) HighWaterMark(ctx context.Context, topic string, partition int3
 		return 0, fmt.Errorf("cluster: high-water mark of %s/%d: %w", topic, partition, err)
 	}
 	return off, nil
+}
+
+// Lag returns how many records of its input topics the consumer group g has not committed yet,
+// summed over partitions (a group that never committed counts from the start of each partition).
+// Lag 0 means the group has processed everything written so far.
+func (c *Config) Lag(g goka.Group, inputs ...goka.Stream) (int64, error) {
+	client, err := sarama.NewClient(c.Brokers, c.Sarama())
+	if err != nil {
+		return 0, fmt.Errorf("cluster: connect to %s: %w", strings.Join(c.Brokers, ","), err)
+	}
+	defer client.Close()
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return 0, fmt.Errorf("cluster: admin: %w", err)
+	}
+	parts := map[string][]int32{}
+	for _, in := range inputs {
+		ps, err := client.Partitions(string(in))
+		if err != nil {
+			return 0, fmt.Errorf("cluster: partitions of %s: %w", in, err)
+		}
+		parts[string(in)] = ps
+	}
+	committed, err := admin.ListConsumerGroupOffsets(string(g), parts)
+	if errors.Is(err, sarama.ErrGroupIDNotFound) {
+		// kfake's answer for a group that never committed; Kafka answers with offset -1.
+		committed, err = &sarama.OffsetFetchResponse{}, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cluster: offsets of group %s: %w", g, err)
+	}
+	var lag int64
+	for topic, ps := range parts {
+		for _, p := range ps {
+			hwm, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+			if err != nil {
+				return 0, fmt.Errorf("cluster: high-water mark of %s/%d: %w", topic, p, err)
+			}
+			done := int64(0)
+			if b := committed.GetBlock(topic, p); b != nil && b.Offset > 0 {
+				done = b.Offset
+			}
+			if hwm > done {
+				lag += hwm - done
+			}
+		}
+	}
+	return lag, nil
 }

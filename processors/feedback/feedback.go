@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lovoo/goka"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/topology"
@@ -67,37 +68,25 @@ func EnsureOutputs(cfg cluster.Config) error {
 	return nil
 }
 
-// Run runs the gateway and the ratings processor until ctx is done or one of them fails (which
-// stops the other); it returns nil on a clean stop.
-func Run(ctx context.Context, cfg cluster.Config) error {
+// Run creates the clean topic, then runs the gateway and the ratings processor until ctx is done
+// or one of them fails (which stops the other); it returns nil on a clean stop. opts apply to
+// both processors.
+func Run(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) error {
 	if err := EnsureOutputs(cfg); err != nil {
 		return err
 	}
-	gw, err := NewGateway(cfg)
+	gw, err := NewGateway(cfg, opts...)
 	if err != nil {
 		return err
 	}
-	rt, err := NewRatings(cfg)
+	rt, err := NewRatings(cfg, opts...)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make(chan error, 2)
-	for _, p := range []*goka.Processor{gw, rt} {
-		go func() {
-			err := p.Run(ctx)
-			cancel()
-			errs <- err
-		}()
-	}
-	var all []error
-	for range 2 {
-		if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
-			all = append(all, err)
-		}
-	}
-	if err := errors.Join(all...); err != nil {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return gw.Run(ctx) })
+	g.Go(func() error { return rt.Run(ctx) })
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("feedback: run: %w", err)
 	}
 	return nil

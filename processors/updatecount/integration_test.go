@@ -63,8 +63,14 @@ func TestStateSurvivesRestartAndLoss(t *testing.T) {
 		}
 
 		emit(1, 200)
+		in := cfg.Namespace.Stream(topology.Inventory)
+		group := cfg.Namespace.Group(updatecount.Group)
+		if lag, err := cfg.Lag(group, in); err != nil || lag != 200 {
+			t.Fatalf("lag before the first run = %d, %v; want 200", lag, err)
+		}
 		stop := start(t, cfg)
 		waitCounts(t, cfg, want)
+		waitLag(t, cfg, group, in)
 		stop()
 
 		emit(2, 150)
@@ -112,6 +118,19 @@ func start(t *testing.T, cfg cluster.Config) func() {
 			t.Fatal("processor did not stop within 60 s")
 		}
 	}
+}
+
+// waitLag waits until the group has committed everything (goka commits about once a second).
+func waitLag(t *testing.T, cfg cluster.Config, g goka.Group, in goka.Stream) {
+	t.Helper()
+	var lag int64
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if lag, err = cfg.Lag(g, in); err == nil && lag == 0 {
+			return
+		}
+	}
+	t.Fatalf("lag never reached 0: %d, %v", lag, err)
 }
 
 // waitCounts reads the table through a fresh view until every key has its expected count.
