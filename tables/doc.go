@@ -25,8 +25,9 @@
 //   - Processing (goka's cbContext.setValueForKey): Set(key, value) inside the callback, and
 //     SetOffset(changelogOffset) later, from the producer's ack goroutine, once Kafka has stored the
 //     changelog record. The offset is not known when the data is written, and the data must be
-//     readable by the next callback at once, so the two cannot share a batch. They are two commits,
-//     the data first.
+//     readable by the next callback at once, so the two cannot share a batch. The offset instead
+//     rides along in the batch of the next table write (one commit per write instead of two),
+//     unless the sync policy wants it written and synced at once; Close writes the last one.
 //
 // Both orders write an offset only after the data it describes. Pebble's WAL is replayed as a prefix
 // after a crash, so whatever survives a crash is a prefix of the writes, and the surviving offset is

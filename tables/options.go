@@ -15,13 +15,14 @@ import (
 type SyncPolicy int
 
 const (
-	// SyncOnOffset syncs the WAL when the local offset is written, at most once per
-	// WithOffsetSyncInterval; table writes are not synced by themselves (the offset write syncs
-	// everything before it). This is the default.
+	// SyncOnOffset writes and syncs the local offset at most once per WithOffsetSyncInterval (the
+	// sync covers every write before it); other offsets ride along in the batch of the next table
+	// write, which is not synced. This is the default.
 	SyncOnOffset SyncPolicy = iota
-	// SyncEveryWrite syncs every Set, Delete and SetOffset after recovery.
+	// SyncEveryWrite writes and syncs every Set, Delete and SetOffset at once after recovery.
 	SyncEveryWrite
-	// SyncNever never syncs while running; only MarkRecovered and Close sync.
+	// SyncNever never syncs while running; offsets ride along with table writes, and only
+	// MarkRecovered and Close sync.
 	SyncNever
 )
 

@@ -43,10 +43,11 @@ func (p RecoveryProgress) ETA() (eta time.Duration, ok bool) {
 // Progress returns the recovery progress of this storage; Done is true and the counters are those
 // of the finished recovery once MarkRecovered has run. ok is false when Open was never called.
 func (s *Storage) Progress() (p RecoveryProgress, ok bool) {
-	if s.progress == nil {
+	pr := s.progress.Load()
+	if pr == nil {
 		return RecoveryProgress{}, false
 	}
-	return s.progress.snapshot(), true
+	return pr.snapshot(), true
 }
 
 // progress counts recovery writes and logs them periodically. Its counters are updated under
@@ -56,7 +57,6 @@ type progress struct {
 	log    *slog.Logger
 	start  time.Time
 	cancel context.CancelFunc
-	done   chan struct{}
 
 	mu       sync.Mutex
 	p        RecoveryProgress
@@ -70,7 +70,6 @@ func startProgress(s *Storage) *progress {
 		log:    s.o.logger.With("topic", s.topic, "partition", s.partition),
 		start:  s.o.now(),
 		cancel: cancel,
-		done:   make(chan struct{}),
 		p:      RecoveryProgress{FirstOffset: -1, LastOffset: -1, HighWaterMark: -1},
 	}
 	go pr.run(ctx)
@@ -78,7 +77,6 @@ func startProgress(s *Storage) *progress {
 }
 
 func (pr *progress) run(ctx context.Context) {
-	defer close(pr.done)
 	t := time.NewTicker(pr.s.o.progressInterval)
 	defer t.Stop()
 	asked := false
@@ -110,6 +108,12 @@ func (pr *progress) askHighWaterMark(ctx context.Context) {
 }
 
 func (pr *progress) logProgress() {
+	pr.mu.Lock()
+	finished := pr.finished
+	pr.mu.Unlock()
+	if finished {
+		return // the summary line is (being) written; a late progress line would follow it
+	}
 	p := pr.snapshot()
 	attrs := []any{"records", p.Records, "offset", p.LastOffset,
 		"rate_per_s", int64(p.Rate()), "elapsed", p.Elapsed.Round(time.Millisecond)}
@@ -155,7 +159,8 @@ func (pr *progress) offset(off int64) {
 }
 
 // finish stops the logging goroutine; recovered says whether MarkRecovered completed, which is
-// when the summary line is logged.
+// when the summary line is logged. It does not wait for the goroutine: that may be inside the
+// high-water-mark hook, and MarkRecovered must not wait for the network.
 func (pr *progress) finish(recovered bool) {
 	if pr == nil {
 		return
@@ -171,7 +176,6 @@ func (pr *progress) finish(recovered bool) {
 	p := pr.p
 	pr.mu.Unlock()
 	pr.cancel()
-	<-pr.done
 	if !recovered {
 		return
 	}

@@ -37,6 +37,9 @@ type Storage struct {
 	scratch  []byte     // key buffer for writes, guarded by mu
 	batch    *pebble.Batch
 	lastSync time.Time
+	// offsetDirty: an offset set after recovery is not written yet; it rides along with the next
+	// table write, or is written by the next SetOffset that is due for a sync, or by Close.
+	offsetDirty bool
 
 	recovering atomic.Bool
 	pending    atomic.Bool // batch holds uncommitted writes; readers commit it first
@@ -44,7 +47,7 @@ type Storage struct {
 	offset     atomic.Int64
 	offsetSet  atomic.Bool
 
-	progress *progress
+	progress atomic.Pointer[progress] // set by Open; nil for a storage goka never opened
 }
 
 var _ storage.Storage = (*Storage)(nil)
@@ -104,10 +107,10 @@ func (s *Storage) Open() error {
 		return nil
 	}
 	s.mu.Lock()
+	s.progress.Store(startProgress(s))
 	s.batch = s.db.NewBatch()
 	s.recovering.Store(true)
 	s.mu.Unlock()
-	s.progress = startProgress(s)
 	return nil
 }
 
@@ -172,13 +175,16 @@ func (s *Storage) write(key string, value []byte, del bool) error {
 			return fmt.Errorf("tables: batch write to %s: %w", s.path, err)
 		}
 		s.pending.Store(true)
-		s.progress.record()
+		s.progress.Load().record()
 		// Normally batches are committed after SetOffset, on a message boundary. A caller that
 		// never sets offsets still must not grow the batch without bound.
 		if s.batch.Len() >= 4*s.o.recoveryBatchBytes {
 			return s.commitLocked(pebble.NoSync)
 		}
 		return nil
+	}
+	if s.offsetDirty {
+		return s.writeWithOffsetLocked(value, del)
 	}
 	wo := s.dataWriteOptions()
 	var err error
@@ -190,6 +196,32 @@ func (s *Storage) write(key string, value []byte, del bool) error {
 	if err != nil {
 		return fmt.Errorf("tables: write to %s: %w", s.path, err)
 	}
+	return nil
+}
+
+// writeWithOffsetLocked commits the table write in s.scratch together with the pending offset.
+// That offset was set after the data it describes had been written (goka sets it when Kafka has
+// acknowledged the changelog record of an earlier write), so the batch never puts the offset
+// ahead of the data, and a running processor pays one commit per table write instead of two.
+func (s *Storage) writeWithOffsetLocked(value []byte, del bool) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	var err error
+	if del {
+		err = b.Delete(s.scratch, nil)
+	} else {
+		err = b.Set(s.scratch, value, nil)
+	}
+	if err == nil {
+		err = b.Set(offsetKey, strconv.AppendInt(nil, s.offset.Load(), 10), nil)
+	}
+	if err == nil {
+		err = b.Commit(s.dataWriteOptions())
+	}
+	if err != nil {
+		return fmt.Errorf("tables: write with offset to %s: %w", s.path, err)
+	}
+	s.offsetDirty = false
 	return nil
 }
 
@@ -225,8 +257,10 @@ func (s *Storage) GetOffset(def int64) (int64, error) {
 }
 
 // SetOffset records the changelog offset the stored data has reached. During recovery it joins the
-// current batch (and may commit it: the batch then ends on a message boundary); afterwards it is
-// its own write, synced according to the SyncPolicy.
+// current batch (and may commit it: the batch then ends on a message boundary). Afterwards it is
+// written at once when the SyncPolicy wants a sync now (SyncEveryWrite, or SyncOnOffset once its
+// interval has passed), else it is kept and committed in the batch of the next table write.
+// GetOffset returns it either way.
 func (s *Storage) SetOffset(offset int64) error {
 	if s.closed.Load() {
 		return ErrClosed
@@ -241,30 +275,36 @@ func (s *Storage) SetOffset(offset int64) error {
 			return fmt.Errorf("tables: batch offset to %s: %w", s.path, err)
 		}
 		s.pending.Store(true)
-		s.progress.offset(offset)
+		s.progress.Load().offset(offset)
 		if s.batch.Len() >= s.o.recoveryBatchBytes {
 			return s.commitLocked(pebble.NoSync)
 		}
 		return nil
 	}
-	if err := s.db.Set(offsetKey, val, s.offsetWriteOptions()); err != nil {
+	s.offsetDirty = true
+	if !s.offsetSyncDue() {
+		return nil
+	}
+	if err := s.db.Set(offsetKey, val, pebble.Sync); err != nil {
 		return fmt.Errorf("tables: write offset to %s: %w", s.path, err)
 	}
+	s.offsetDirty = false
 	return nil
 }
 
-func (s *Storage) offsetWriteOptions() *pebble.WriteOptions {
+// offsetSyncDue reports whether an offset set now must be written and synced at once.
+func (s *Storage) offsetSyncDue() bool {
 	switch s.o.syncPolicy {
 	case SyncEveryWrite:
-		return pebble.Sync
+		return true
 	case SyncOnOffset:
 		now := s.o.now()
 		if now.Sub(s.lastSync) >= s.o.offsetSyncInterval {
 			s.lastSync = now
-			return pebble.Sync
+			return true
 		}
 	}
-	return pebble.NoSync
+	return false
 }
 
 // commitLocked commits the recovery batch and starts a new one. s.mu must be held.
@@ -304,9 +344,9 @@ func (s *Storage) MarkRecovered() error {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	err := s.endRecoveryLocked()
-	s.progress.finish(err == nil)
+	s.mu.Unlock()
+	s.progress.Load().finish(err == nil)
 	return err
 }
 
@@ -331,7 +371,7 @@ func (s *Storage) endRecoveryLocked() error {
 	return nil
 }
 
-// Close commits pending writes (with their offset), syncs and closes the DB. Later calls return
+// Close commits pending writes and the last offset, syncs and closes the DB. Later calls return
 // ErrClosed.
 func (s *Storage) Close() error {
 	if s.closed.Swap(true) {
@@ -342,8 +382,14 @@ func (s *Storage) Close() error {
 	if s.batch != nil {
 		errs = append(errs, s.endRecoveryLocked())
 	}
+	if s.offsetDirty {
+		if err := s.db.Set(offsetKey, strconv.AppendInt(nil, s.offset.Load(), 10), pebble.Sync); err != nil {
+			errs = append(errs, fmt.Errorf("tables: write offset to %s: %w", s.path, err))
+		}
+		s.offsetDirty = false
+	}
 	s.mu.Unlock()
-	s.progress.finish(false)
+	s.progress.Load().finish(false)
 	if err := s.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("tables: close %s: %w", s.path, err))
 	}

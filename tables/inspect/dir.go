@@ -164,6 +164,9 @@ func (d *DirSource) describe(ctx context.Context, table string, part int32, coun
 // writes OPTIONS-<n> files; LevelDB does not).
 func dirSize(path string) (size int64, pebble bool, err error) {
 	err = filepath.WalkDir(path, func(p string, e fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p != path {
+			return nil // removed while we walk (a running DB replaces its OPTIONS and MANIFEST files)
+		}
 		if err != nil {
 			return err
 		}
@@ -174,6 +177,9 @@ func dirSize(path string) (size int64, pebble bool, err error) {
 			pebble = true
 		}
 		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
