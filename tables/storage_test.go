@@ -275,3 +275,94 @@ func openForTest(t *testing.T, opts ...Option) (*Storage, error) {
 }
 
 func withClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// storedOffset reads the offset as it is in the DB, bypassing the in-memory copy GetOffset returns.
+func storedOffset(t *testing.T, st *Storage) string {
+	t.Helper()
+	v, closer, err := st.DB().Get(offsetKey)
+	if err != nil {
+		return "none"
+	}
+	defer closer.Close()
+	return string(v)
+}
+
+func TestOffsetWritesAfterRecovery(t *testing.T) {
+	type step struct {
+		do         string // "offset", "set", "tick" (advance the clock 1 h), "close"
+		n          int64
+		wantStored string // offset in the DB after the step
+	}
+	cases := []struct {
+		name   string
+		policy SyncPolicy
+		steps  []step
+	}{
+		{"offset rides with the next write", SyncNever, []step{
+			{"offset", 5, "none"}, {"set", 0, "5"}, {"offset", 6, "5"}, {"offset", 7, "5"}, {"set", 0, "7"},
+		}},
+		{"sync due writes at once, otherwise rides along", SyncOnOffset, []step{
+			{"offset", 5, "none"}, {"tick", 0, "none"}, {"offset", 6, "6"}, {"offset", 7, "6"}, {"set", 0, "7"},
+		}},
+		{"every write", SyncEveryWrite, []step{
+			{"offset", 5, "5"}, {"set", 0, "5"}, {"offset", 6, "6"},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+			st, err := openForTest(t, WithSyncPolicy(tc.policy), WithOffsetSyncInterval(time.Hour), withClock(clock.now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.MarkRecovered(); err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range tc.steps {
+				switch s.do {
+				case "offset":
+					err = st.SetOffset(s.n)
+				case "set":
+					err = st.Set("k", []byte("v"))
+				case "tick":
+					clock.add(time.Hour)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := storedOffset(t, st); got != s.wantStored {
+					t.Fatalf("step %d (%s %d): stored offset %s, want %s", i, s.do, s.n, got, s.wantStored)
+				}
+			}
+			last := tc.steps[len(tc.steps)-1]
+			if off, err := st.GetOffset(-1); err != nil || (last.do == "offset" && off != last.n) {
+				t.Fatalf("GetOffset = %d, %v", off, err)
+			}
+		})
+	}
+}
+
+func TestCloseWritesTheLastOffset(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir, WithSyncPolicy(SyncNever))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetOffset(41); err != nil {
+		t.Fatal(err)
+	}
+	if got := storedOffset(t, st); got != "none" {
+		t.Fatalf("stored before Close: %s", got)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	re, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer re.Close()
+	if off, err := re.GetOffset(-1); err != nil || off != 41 {
+		t.Fatalf("after reopen GetOffset = %d, %v; want 41", off, err)
+	}
+}
