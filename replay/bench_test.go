@@ -17,7 +17,7 @@ func benchReplay(b *testing.B, brokers []string, dry bool) {
 	if _, err := os.Stat(fullSet); err != nil {
 		b.Skip("full Online Retail data not here")
 	}
-	var rows, bytes int64
+	var rows, bytes, sentBytes int64
 	var secs float64
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
@@ -39,14 +39,17 @@ func benchReplay(b *testing.B, brokers []string, dry bool) {
 		}
 		rows += s.Total.Read
 		bytes += s.Total.Bytes
+		sentBytes += s.Total.SentBytes
 		secs += s.Duration.Seconds()
-		b.Logf("run %d: %d rows in %.2f s: %.0f rows/s", i+1, s.Total.Read, s.Duration.Seconds(), float64(s.Total.Read)/s.Duration.Seconds())
+		b.Logf("run %d: %d rows in %.2f s: %.0f rows/s, %.1f MB/s of records (%.0f bytes each)", i+1, s.Total.Read, s.Duration.Seconds(),
+			float64(s.Total.Read)/s.Duration.Seconds(), float64(s.Total.SentBytes)/1e6/s.Duration.Seconds(), float64(s.Total.SentBytes)/float64(s.Total.Sent))
 	}
 	// CPU time of the whole test process (with kfake when embedded): on a shared machine, rows per
 	// CPU second say more about replay's own cost than wall time does.
 	b.ReportMetric(float64(rows)/(cpuTime()-cpu0).Seconds(), "rows/cpu-s")
 	b.ReportMetric(float64(rows)/secs, "rows/s")
-	b.ReportMetric(float64(bytes)/1e6/secs, "MB/s")
+	b.ReportMetric(float64(bytes)/1e6/secs, "file-MB/s")
+	b.ReportMetric(float64(sentBytes)/1e6/secs, "record-MB/s")
 }
 
 func BenchmarkReplayDryRun(b *testing.B) { benchReplay(b, nil, true) }

@@ -41,8 +41,9 @@ type fileRun struct {
 	duration time.Duration
 	err      error
 
-	sent     atomic.Int64
-	lost     atomic.Int64
+	sent      atomic.Int64
+	sentBytes atomic.Int64
+	lost      atomic.Int64
 	acked    atomic.Int64
 	mu       sync.Mutex
 	rejected map[event.Reason]int64
@@ -212,6 +213,7 @@ func (r *runner) replayFile(ctx context.Context, f *fileRun) error {
 				r.rejects.write(rejectLine{File: f.plan.path, Line: rw.line, Row: rw.num, Dataset: string(f.plan.ds), Reason: rej.reason, Detail: rej.detail}, rw.raw)
 			} else {
 				f.sent.Add(1)
+				f.sentBytes.Add(int64(len(rec.key) + len(rec.value)))
 			}
 			continue
 		}
@@ -265,6 +267,7 @@ func (r *runner) onAck(rec *Record) {
 	f.acked.Add(1)
 	if it.reason == "" {
 		f.sent.Add(1)
+		f.sentBytes.Add(int64(len(it.Key) + len(it.Value)))
 		return
 	}
 	f.reject(it.reason)
@@ -322,6 +325,7 @@ func (r *runner) summary() *Summary {
 		c := &fs.Counts
 		c.Files = 1
 		c.Read, c.Skipped, c.Sent, c.Lost = f.read, f.skipped, f.sent.Load(), f.lost.Load()
+		c.SentBytes = f.sentBytes.Load()
 		f.mu.Lock()
 		for k, v := range f.rejected {
 			if c.Rejected == nil {

@@ -24,6 +24,8 @@ type Counts struct {
 	Skipped  int64
 	Lost     int64 // sent but never acknowledged
 	Bytes    int64 // bytes of the files as stored
+	// SentBytes is the key and value bytes of the records in Sent (before compression).
+	SentBytes int64
 }
 
 // RejectedTotal sums Rejected over the reasons.
@@ -42,6 +44,7 @@ func (c *Counts) add(o *Counts) {
 	c.Skipped += o.Skipped
 	c.Lost += o.Lost
 	c.Bytes += o.Bytes
+	c.SentBytes += o.SentBytes
 	for r, n := range o.Rejected {
 		if c.Rejected == nil {
 			c.Rejected = map[event.Reason]int64{}
@@ -104,7 +107,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.2f\t\n", f.Path, f.Dataset, f.Mapping, f.Status,
 			c.Read, c.Sent, c.RejectedTotal(), c.Skipped, c.Lost, float64(c.Bytes)/1e6, f.Duration.Seconds())
 	}
-	fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t\t\t\t")
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "dataset\tfiles\tread\tsent\trejected\tskipped\tlost\trejects by reason\t")
 	row := func(name string, c *Counts) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", name, c.Files, c.Read, c.Sent, c.RejectedTotal(), c.Skipped, c.Lost, reasons(c.Rejected))
@@ -116,8 +123,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d rows in %.2f s (%.0f rows/s, %.1f MB/s)%s\n", s.Total.Read, s.Duration.Seconds(),
-		perSecond(float64(s.Total.Read), s.Duration), perSecond(float64(s.Total.Bytes)/1e6, s.Duration), dryNote(s.DryRun))
+	_, err := fmt.Fprintf(w, "%d rows in %.2f s: %.0f rows/s, %.1f MB/s of files, %.1f MB/s of records%s\n", s.Total.Read,
+		s.Duration.Seconds(), perSecond(float64(s.Total.Read), s.Duration), perSecond(float64(s.Total.Bytes)/1e6, s.Duration),
+		perSecond(float64(s.Total.SentBytes)/1e6, s.Duration), dryNote(s.DryRun))
 	return err
 }
 
