@@ -44,9 +44,9 @@ type fileRun struct {
 	sent      atomic.Int64
 	sentBytes atomic.Int64
 	lost      atomic.Int64
-	acked    atomic.Int64
-	mu       sync.Mutex
-	rejected map[event.Reason]int64
+	acked     atomic.Int64
+	mu        sync.Mutex
+	rejected  map[event.Reason]int64
 }
 
 func (f *fileRun) reject(reason event.Reason) {
