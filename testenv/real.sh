@@ -12,7 +12,7 @@
 #   env     print `export SHOPEASE_TEST_KAFKA=... SHOPEASE_TEST_REDIS=...` for eval.
 #   status  say what is running.
 # Env: SHOPEASE_CACHE (jar cache root), SHOPEASE_TESTENV_RUN (state dir, default testenv/run),
-#      SHOPEASE_KAFKA_PORT (39092), SHOPEASE_KAFKA_CONTROLLER_PORT (39093), SHOPEASE_REDIS_PORT (39379),
+#      SHOPEASE_KAFKA_PORT (21092), SHOPEASE_KAFKA_CONTROLLER_PORT (21093), SHOPEASE_REDIS_PORT (21379),
 #      SHOPEASE_KAFKA_HEAP (768m), SHOPEASE_KAFKA_EXTRA_CONFIG (server.properties lines appended),
 #      KEEP_LOGS.
 #
@@ -24,9 +24,12 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 run="${SHOPEASE_TESTENV_RUN:-$here/run}"
-kafka_port="${SHOPEASE_KAFKA_PORT:-39092}"
-controller_port="${SHOPEASE_KAFKA_CONTROLLER_PORT:-39093}"
-redis_port="${SHOPEASE_REDIS_PORT:-39379}"
+# Below Linux's ephemeral range (32768-60999): a port in it can be taken at any moment by an
+# outgoing connection or by a listener on port 0 (every kfake and miniredis of a test run), and
+# the broker then fails with "Address already in use" (seen while other tests ran).
+kafka_port="${SHOPEASE_KAFKA_PORT:-21092}"
+controller_port="${SHOPEASE_KAFKA_CONTROLLER_PORT:-21093}"
+redis_port="${SHOPEASE_REDIS_PORT:-21379}"
 heap="${SHOPEASE_KAFKA_HEAP:-768m}"
 kdir="$run/kafka"
 rdir="$run/redis"
@@ -188,7 +191,9 @@ start_kafka() {
   pid=$!
   echo "$pid" >"$kdir/kafka.pid"
   if ! "$bin" -brokers "127.0.0.1:$kafka_port" -timeout 90s -pid "$pid"; then
-    tail -n 40 "$kdir/logs/server.log" "$kdir/logs/stdout.log" >&2 || true
+    grep -h -m 5 -E ' (ERROR|FATAL) ' "$kdir/logs/server.log" >&2 || true
+    grep -h -m 3 -E 'Exception: ' "$kdir/logs/server.log" >&2 || true
+    tail -n 10 "$kdir/logs/stdout.log" >&2 || true
     die "Kafka broker did not answer on 127.0.0.1:$kafka_port (logs in $kdir/logs)"
   fi
   log "Kafka broker answers after $(( ($(date +%s%N) - start) / 1000000 )) ms (pid $pid)"

@@ -1,7 +1,7 @@
 // Command waitkafka waits until a Kafka broker answers a metadata request through sarama (the client
 // goka uses), so testenv/real.sh knows the broker it started is ready for the tests.
 //
-//	waitkafka -brokers 127.0.0.1:39092 -timeout 90s -pid 1234
+//	waitkafka -brokers 127.0.0.1:21092 -timeout 90s -pid 1234
 //
 // It exits 0 once the broker answers, 1 on timeout or when the process named by -pid has died (so a
 // broker that failed to start is reported at once instead of after the whole timeout).
@@ -19,7 +19,7 @@ import (
 )
 
 func main() {
-	brokers := flag.String("brokers", "127.0.0.1:39092", "comma-separated broker addresses")
+	brokers := flag.String("brokers", "127.0.0.1:21092", "comma-separated broker addresses")
 	timeout := flag.Duration("timeout", 90*time.Second, "how long to wait")
 	pid := flag.Int("pid", 0, "fail as soon as this process is gone (0: do not watch)")
 	flag.Parse()
