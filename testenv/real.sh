@@ -16,7 +16,7 @@
 #      SHOPEASE_KAFKA_HEAP (768m), SHOPEASE_KAFKA_EXTRA_CONFIG (server.properties lines appended),
 #      KEEP_LOGS.
 #
-# Layout of the state dir (also read by testenv.RealKafkaControl):
+# Layout of the state dir (pid files also used by testenv.RealControl):
 #   kafka/kafka.pid  kafka/data/  kafka/logs/server.log  kafka/server.properties  kafka/log4j2.yaml
 #   redis/redis.pid  redis/redis.log
 set -euo pipefail
