@@ -110,7 +110,8 @@ func AppendProduct(dst []byte, p *product.Product) ([]byte, error) {
 
 // DecodeProduct decodes one Product strictly (see Product).
 func DecodeProduct(data []byte) (*product.Product, error) {
-	r := binReader{data: data}
+	// One copy of the input; every decoded string is a substring of it.
+	r := binReader{data: data, text: string(data)}
 	if len(data) == 0 || data[0] != productVersion {
 		r.field = "version"
 		return nil, r.fail(ErrBadValue, "unknown version")
@@ -217,6 +218,7 @@ func (w *binWriter) time(field string, t time.Time) {
 // binReader reads the binary form; after the first error every read returns a zero value.
 type binReader struct {
 	data  []byte
+	text  string // string(data)
 	pos   int
 	field string
 	err   *FieldError
@@ -277,7 +279,7 @@ func (r *binReader) str(field string) string {
 		r.err = r.fail(ErrSyntax, "string longer than the input")
 		return ""
 	}
-	s := string(r.data[r.pos : r.pos+int(n)])
+	s := r.text[r.pos : r.pos+int(n)]
 	if !utf8.ValidString(s) {
 		r.err = r.fail(ErrBadValue, "invalid UTF-8 in string")
 		return ""

@@ -142,3 +142,28 @@ func TestProductSeedCorpus(t *testing.T) {
 		"version-0": append([]byte{0}, empty[1:]...),
 	})
 }
+
+func BenchmarkProduct(b *testing.B) {
+	p := richProduct()
+	data, err := codecs.AppendProduct(nil, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		buf := make([]byte, 0, len(data))
+		for i := 0; i < b.N; i++ {
+			buf, _ = codecs.AppendProduct(buf[:0], p)
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := codecs.DecodeProduct(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

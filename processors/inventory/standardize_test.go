@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopease/shopease/codecs"
 	"github.com/shopease/shopease/event"
 )
 
@@ -108,5 +109,25 @@ func TestStandardUnits(t *testing.T) {
 func TestStandardName(t *testing.T) {
 	if got := StandardName("  Mug,   blue\t"); got != "Mug, blue" {
 		t.Errorf("StandardName = %q", got)
+	}
+}
+
+// BenchmarkClean is the gateway's work per raw record: strict decode, standardize, encode.
+func BenchmarkClean(b *testing.B) {
+	raw := []byte(`{"event_id":"i20240301-000001","type":"product_info","sku":" p0007 ","name":"Mug, blue",` +
+		`"category":"HOME&KITCHEN","price":"$1,299.00","cost":"2.10","quantity":"12 pcs","time":"2024-03-01T00:00:00Z"}`)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	var buf []byte
+	for i := 0; i < b.N; i++ {
+		u, err := Decode(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, reason, _ := Standardize(u)
+		if reason != "" {
+			b.Fatal(reason)
+		}
+		buf, _ = codecs.AppendInventoryRecord(buf[:0], r)
 	}
 }

@@ -270,3 +270,21 @@ func TestMonthsKeptAndSaturation(t *testing.T) {
 		t.Errorf("without any cost: %+v", got)
 	}
 }
+
+// BenchmarkApply applies a day's records (restock, report) to a product whose window is full,
+// folding a day each time: the product table's work per record.
+func BenchmarkApply(b *testing.B) {
+	p := New("P1")
+	t0 := at("2024-01-01T00:00:00Z")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		d := t0.AddDate(0, 0, i/2)
+		r := &event.InventoryRecord{EventID: fmt.Sprint(i), Type: event.Restock, SKU: "P1", Units: 10, Time: d.Add(6 * time.Hour)}
+		if i%2 == 1 {
+			r.Type, r.Units, r.Time = event.StockReport, int64(i%300), d.Add(23*time.Hour)
+		}
+		if p.Apply(r) != Applied {
+			b.Fatal("not applied")
+		}
+	}
+}
