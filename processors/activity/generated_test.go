@@ -48,9 +48,6 @@ func TestGeneratedHistoryMatchesTruth(t *testing.T) {
 		if _, err := cfg.EnsureTopics(4); err != nil {
 			t.Fatal(err)
 		}
-		if err := activity.EnsureOutputs(cfg); err != nil {
-			t.Fatal(err)
-		}
 		rc := replay.DefaultConfig()
 		rc.Paths, rc.Brokers, rc.Namespace = []string{filepath.Join(dir, generate.DatasetActivity)}, cfg.Brokers, cfg.Namespace
 		rc.Dataset = generate.DatasetActivity
@@ -64,7 +61,7 @@ func TestGeneratedHistoryMatchesTruth(t *testing.T) {
 			t.Fatalf("replay read %+v, truth has %d rows", rs, want.Rows)
 		}
 
-		stop := start(t, cfg)
+		stop := runAll(t, func(ctx context.Context) error { return activity.Run(ctx, cfg) })
 		waitObserved(t, obs, int(rs.Sent))
 		stop()
 
@@ -133,5 +130,25 @@ func checkCleanAgainstTruth(t *testing.T, cfg cluster.Config, truth *generate.Tr
 	}
 	if checked != len(minutes) {
 		t.Errorf("clean events in %d minutes, truth has %d minutes with events", len(minutes), checked)
+	}
+}
+
+// runAll runs run (a package's Run, which creates its output topic itself) in the background and
+// returns a function that stops it and checks that it stopped cleanly.
+func runAll(t *testing.T, run func(context.Context) error) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	return func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("run did not stop within 60 s")
+		}
 	}
 }

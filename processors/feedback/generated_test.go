@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/lovoo/goka/storage"
 
@@ -49,9 +50,6 @@ func TestGeneratedHistoryMatchesTruth(t *testing.T) {
 		if _, err := cfg.EnsureTopics(4); err != nil {
 			t.Fatal(err)
 		}
-		if err := feedback.EnsureOutputs(cfg); err != nil {
-			t.Fatal(err)
-		}
 		rc := replay.DefaultConfig()
 		rc.Paths, rc.Brokers, rc.Namespace = []string{filepath.Join(dir, generate.DatasetFeedback)}, cfg.Brokers, cfg.Namespace
 		rc.Dataset = generate.DatasetFeedback
@@ -68,12 +66,10 @@ func TestGeneratedHistoryMatchesTruth(t *testing.T) {
 			t.Errorf("replay rejects %v, truth's unparseable rows %v", rs.Rejected, want.Unparseable)
 		}
 
-		stopGateway := start(t, cfg, feedback.NewGateway)
-		stopRatings := start(t, cfg, feedback.NewRatings)
+		stop := runAll(t, func(ctx context.Context) error { return feedback.Run(ctx, cfg) })
 		waitObserved(t, obs, feedback.GatewayProcessor, rs.Sent)
 		waitObserved(t, obs, feedback.RatingsProcessor, want.Accepted)
-		stopGateway()
-		stopRatings()
+		stop()
 
 		wantObs := map[outcome.Outcome]int64{outcome.Accepted: want.Accepted}
 		if want.Duplicates > 0 {
@@ -114,4 +110,24 @@ func TestGeneratedHistoryMatchesTruth(t *testing.T) {
 			}
 		}
 	})
+}
+
+// runAll runs run (a package's Run, which creates its output topics itself) in the background and
+// returns a function that stops it and checks that it stopped cleanly.
+func runAll(t *testing.T, run func(context.Context) error) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	return func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("run did not stop within 60 s")
+		}
+	}
 }
