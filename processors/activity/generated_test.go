@@ -121,10 +121,13 @@ func checkCleanAgainstTruth(t *testing.T, cfg cluster.Config, truth *generate.Tr
 			continue
 		}
 		checked++
-		m := minutes[tm.Minute.UTC()]
-		if m == nil || m.events != tm.Events || int64(len(m.users)) != tm.ActiveUsers {
+		var events, users int64
+		if m := minutes[tm.Minute.UTC()]; m != nil {
+			events, users = m.events, int64(len(m.users))
+		}
+		if events != tm.Events || users != tm.ActiveUsers {
 			if bad++; bad <= 5 {
-				t.Errorf("minute %s: clean %+v, truth %d events of %d users", tm.Minute, m, tm.Events, tm.ActiveUsers)
+				t.Errorf("minute %s: clean %d events of %d users, truth %d of %d", tm.Minute, events, users, tm.Events, tm.ActiveUsers)
 			}
 		}
 	}
