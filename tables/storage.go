@@ -41,6 +41,7 @@ type Storage struct {
 	// table write, or is written by the next SetOffset that is due for a sync, or by Close.
 	offsetDirty bool
 
+	opened     atomic.Bool
 	recovering atomic.Bool
 	pending    atomic.Bool // batch holds uncommitted writes; readers commit it first
 	closed     atomic.Bool
@@ -103,8 +104,8 @@ func (s *Storage) Open() error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	if s.o.readOnly || s.recovering.Load() {
-		return nil
+	if s.o.readOnly || s.opened.Swap(true) {
+		return nil // goka opens once; a second Open must not restart recovery mode
 	}
 	s.mu.Lock()
 	s.progress.Store(startProgress(s))

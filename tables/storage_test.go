@@ -366,3 +366,22 @@ func TestCloseWritesTheLastOffset(t *testing.T) {
 		t.Fatalf("after reopen GetOffset = %d, %v; want 41", off, err)
 	}
 }
+
+func TestSecondOpenDoesNotRestartRecovery(t *testing.T) {
+	st, err := openForTest(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkRecovered(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if st.recovering.Load() {
+		t.Fatal("second Open entered recovery mode again")
+	}
+	if p, ok := st.Progress(); !ok || !p.Done {
+		t.Fatalf("progress after second Open = %+v, %t; want the finished recovery", p, ok)
+	}
+}
