@@ -60,13 +60,17 @@ Example:
 				}
 				infos, err := cfg.DescribeTopics()
 				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TOPIC\tPARTITIONS\tREPLICATION\tCLEANUP")
+				fmt.Fprintln(tw, "TOPIC\tPARTITIONS\tREPLICATION\tCLEANUP\tRETENTION.MS")
 				for _, t := range infos {
 					if !t.Exists {
 						fmt.Fprintf(tw, "%s\tmissing\t\t\n", t.Name)
 						continue
 					}
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", t.Name, t.Partitions, t.Replication, t.Cleanup)
+					ret := t.Retention
+					if ret == "" {
+						ret = "broker default"
+					}
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", t.Name, t.Partitions, t.Replication, t.Cleanup, ret)
 				}
 				tw.Flush()
 				if err == nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,12 +76,14 @@ func knownRecords() (recs []rawRecord, users []string) {
 func TestGatewayOnKafka(t *testing.T) {
 	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
 		obs := &outcome.Counts{}
+		logs := &syncBuffer{}
 		cfg := cluster.Config{
 			Brokers:    k.Brokers(),
 			Namespace:  testenv.Namespace(t),
 			DataDir:    t.TempDir(),
 			Pseudonyms: pseudonym.Demo(),
 			Observer:   obs,
+			Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		}
 		if _, err := cfg.EnsureTopics(4); err != nil {
 			t.Fatal(err)
@@ -149,6 +153,12 @@ func TestGatewayOnKafka(t *testing.T) {
 		}
 		if got := obs.Of(activity.Processor); fmt.Sprint(got) != fmt.Sprint(wantObs) {
 			t.Errorf("observer counts %v, want %v", got, wantObs)
+		}
+		if bytes.Contains(logs.Bytes(), []byte("canary-raw-user")) {
+			t.Errorf("a raw user id in the log output")
+		}
+		if logs.Len() == 0 {
+			t.Errorf("no log output captured: the check above would be vacuous")
 		}
 	})
 }
@@ -268,4 +278,28 @@ func header(r *kgo.Record, key string) string {
 		}
 	}
 	return ""
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
+}
+
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
 }

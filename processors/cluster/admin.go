@@ -23,6 +23,7 @@ type TopicInfo struct {
 	Partitions  int32
 	Replication int16
 	Cleanup     string // cleanup.policy: delete or compact
+	Retention   string // retention.ms as configured on the topic ("" when the broker default applies)
 	Exists      bool
 }
 
@@ -67,9 +68,11 @@ func (c *Config) EnsureTopics(partitions int32) ([]TopicResult, error) {
 			out = append(out, TopicResult{Name: name})
 			continue
 		}
+		keep := "-1" // history is replayed with its old timestamps: time-based retention would delete it
 		err := a.CreateTopic(name, &sarama.TopicDetail{
 			NumPartitions:     partitions,
 			ReplicationFactor: int16(c.Replication),
+			ConfigEntries:     map[string]*string{"retention.ms": &keep},
 		}, false)
 		if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
 			return out, fmt.Errorf("cluster: create %s: %w", name, err)
@@ -101,6 +104,9 @@ func (c *Config) DescribeTopics() ([]TopicInfo, error) {
 		info := TopicInfo{Name: name, Partitions: d.NumPartitions, Replication: d.ReplicationFactor, Exists: true, Cleanup: "delete"}
 		if v, ok := d.ConfigEntries["cleanup.policy"]; ok && v != nil {
 			info.Cleanup = *v
+		}
+		if v, ok := d.ConfigEntries["retention.ms"]; ok && v != nil {
+			info.Retention = *v
 		}
 		out = append(out, info)
 	}

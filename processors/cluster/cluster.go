@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -102,20 +103,54 @@ func (c *Config) TopicManagerConfig() *goka.TopicManagerConfig {
 	tm := goka.NewTopicManagerConfig()
 	tm.Table.Replication = c.Replication
 	tm.Stream.Replication = c.Replication
+	// goka creates output streams with retention.ms=3600000, and Kafka measures retention against
+	// record timestamps: a replay of 2011 history would be deleted at the next retention check.
+	// -1 ms becomes retention.ms=-1 (keep forever); operators shorten it per topic if they want.
+	tm.Stream.Retention = -time.Millisecond
+	// A table or stream created earlier with another partition count or replication must stop the
+	// processor, not be used: joins would silently go wrong.
+	tm.MismatchBehavior = goka.TMConfigMismatchBehaviorFail
 	tm.CreateTopicTimeout = 30 * time.Second
 	return tm
+}
+
+// Every goka builder gets a sarama config of its own: goka's *BuilderWithConfig functions write the
+// client id (and the producer's partitioner) into the config on each call, while clients built
+// earlier from it read it — one shared config is a data race (found by -race in testenv).
+
+func (c *Config) topicManagerBuilder() goka.TopicManagerBuilder {
+	return func(brokers []string) (goka.TopicManager, error) {
+		return goka.NewTopicManager(brokers, c.Sarama(), c.TopicManagerConfig())
+	}
+}
+
+func (c *Config) consumerGroupBuilder() goka.ConsumerGroupBuilder {
+	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
+		return goka.ConsumerGroupBuilderWithConfig(c.Sarama())(brokers, group, clientID)
+	}
+}
+
+func (c *Config) consumerBuilder() goka.SaramaConsumerBuilder {
+	return func(brokers []string, clientID string) (sarama.Consumer, error) {
+		return goka.SaramaConsumerBuilderWithConfig(c.Sarama())(brokers, clientID)
+	}
+}
+
+func (c *Config) producerBuilder() goka.ProducerBuilder {
+	return func(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
+		return goka.ProducerBuilderWithConfig(c.Sarama())(brokers, clientID, hasher)
+	}
 }
 
 // ProcessorOptions returns the goka options a processor of group g is built with. Extra options
 // (a tester in unit tests) come last and override.
 func (c *Config) ProcessorOptions(g goka.Group, extra ...goka.ProcessorOption) []goka.ProcessorOption {
-	sc := c.Sarama()
 	opts := []goka.ProcessorOption{
 		goka.WithClientID(c.ClientID),
-		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(sc, c.TopicManagerConfig())),
-		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(sc)),
-		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(sc)),
-		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(sc)),
+		goka.WithTopicManagerBuilder(c.topicManagerBuilder()),
+		goka.WithConsumerGroupBuilder(c.consumerGroupBuilder()),
+		goka.WithConsumerSaramaBuilder(c.consumerBuilder()),
+		goka.WithProducerBuilder(c.producerBuilder()),
 		goka.WithLogger(newGokaLogger(c.Logger, string(g))),
 	}
 	opts = append(opts, goka.WithStorageBuilder(c.storage(filepath.Join(c.DataDir, "processor", string(g)))))
@@ -124,11 +159,10 @@ func (c *Config) ProcessorOptions(g goka.Group, extra ...goka.ProcessorOption) [
 
 // ViewOptions returns the goka options of a view on table t.
 func (c *Config) ViewOptions(t goka.Table, extra ...goka.ViewOption) []goka.ViewOption {
-	sc := c.Sarama()
 	opts := []goka.ViewOption{
 		goka.WithViewClientID(c.ClientID),
-		goka.WithViewTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(sc, c.TopicManagerConfig())),
-		goka.WithViewConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(sc)),
+		goka.WithViewTopicManagerBuilder(c.topicManagerBuilder()),
+		goka.WithViewConsumerSaramaBuilder(c.consumerBuilder()),
 		goka.WithViewLogger(newGokaLogger(c.Logger, "view "+string(t))),
 	}
 	opts = append(opts, goka.WithViewStorageBuilder(c.storage(filepath.Join(c.DataDir, "view", string(t)))))
@@ -144,11 +178,10 @@ func (c *Config) storage(dir string) storage.Builder {
 
 // EmitterOptions returns the goka options of an emitter.
 func (c *Config) EmitterOptions(extra ...goka.EmitterOption) []goka.EmitterOption {
-	sc := c.Sarama()
 	opts := []goka.EmitterOption{
 		goka.WithEmitterClientID(c.ClientID),
-		goka.WithEmitterTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(sc, c.TopicManagerConfig())),
-		goka.WithEmitterProducerBuilder(goka.ProducerBuilderWithConfig(sc)),
+		goka.WithEmitterTopicManagerBuilder(c.topicManagerBuilder()),
+		goka.WithEmitterProducerBuilder(c.producerBuilder()),
 		goka.WithEmitterLogger(newGokaLogger(c.Logger, "emitter")),
 	}
 	return append(opts, extra...)

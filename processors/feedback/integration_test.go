@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,6 +119,7 @@ func canary(i int) string { return fmt.Sprintf("canary-raw-reviewer-%03d", i) }
 func TestFeedbackOnKafka(t *testing.T) {
 	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
 		obs := &outcome.Counts{}
+		logs := &syncBuffer{}
 		dataDir := t.TempDir()
 		cfg := cluster.Config{
 			Brokers:    k.Brokers(),
@@ -125,6 +128,7 @@ func TestFeedbackOnKafka(t *testing.T) {
 			Storage:    func(dir string) storage.Builder { return tables.NewBuilder(dir) },
 			Pseudonyms: pseudonym.Demo(),
 			Observer:   obs,
+			Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		}
 		if _, err := cfg.EnsureTopics(4); err != nil {
 			t.Fatal(err)
@@ -160,6 +164,12 @@ func TestFeedbackOnKafka(t *testing.T) {
 		checkClean(t, cfg, exp)
 		checkDeadLetters(t, cfg, exp)
 		checkTables(t, cfg, exp)
+		if bytes.Contains(logs.Bytes(), []byte("canary-raw-reviewer")) {
+			t.Errorf("a raw user id in the log output")
+		}
+		if logs.Len() == 0 {
+			t.Errorf("no log output captured: the check above would be vacuous")
+		}
 	})
 }
 
@@ -377,4 +387,28 @@ func header(r *kgo.Record, key string) string {
 		}
 	}
 	return ""
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
+}
+
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
 }
