@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,42 +60,61 @@ func readTopic(t testing.TB, brokers []string, topic string) []topicRecord {
 		t.Fatal(err)
 	}
 	defer consumer.Close()
-	var out []topicRecord
+	var (
+		mu  sync.Mutex
+		out []topicRecord
+		wg  sync.WaitGroup
+	)
 	for p, end := range ends[topic] {
 		if end == 0 {
 			continue
 		}
-		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		timeout := time.After(60 * time.Second)
-	read:
-		for {
-			select {
-			case m := <-pc.Messages():
-				r := topicRecord{partition: p, offset: m.Offset, key: string(m.Key), value: m.Value, time: m.Timestamp, row: -1}
-				for _, h := range m.Headers {
-					switch string(h.Key) {
-					case HeaderSource:
-						r.src = string(h.Value)
-					case HeaderRow:
-						r.row, _ = strconv.ParseInt(string(h.Value), 10, 64)
-					}
-				}
-				out = append(out, r)
-				if m.Offset >= end-1 {
-					break read
-				}
-			case err := <-pc.Errors():
-				t.Fatalf("read %s/%d: %v", topic, p, err)
-			case <-timeout:
-				t.Fatalf("read %s/%d: timeout before offset %d", topic, p, end)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs, err := readPartition(consumer, topic, p, end)
+			if err != nil {
+				t.Error(err)
 			}
-		}
-		pc.Close()
+			mu.Lock()
+			out = append(out, recs...)
+			mu.Unlock()
+		}()
 	}
+	wg.Wait()
 	return out
+}
+
+func readPartition(consumer sarama.Consumer, topic string, p int32, end int64) ([]topicRecord, error) {
+	pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+	if err != nil {
+		return nil, err
+	}
+	defer pc.Close()
+	var out []topicRecord
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case m := <-pc.Messages():
+			r := topicRecord{partition: p, offset: m.Offset, key: string(m.Key), value: m.Value, time: m.Timestamp, row: -1}
+			for _, h := range m.Headers {
+				switch string(h.Key) {
+				case HeaderSource:
+					r.src = string(h.Value)
+				case HeaderRow:
+					r.row, _ = strconv.ParseInt(string(h.Value), 10, 64)
+				}
+			}
+			out = append(out, r)
+			if m.Offset >= end-1 {
+				return out, nil
+			}
+		case err := <-pc.Errors():
+			return nil, fmt.Errorf("read %s/%d: %w", topic, p, err)
+		case <-timeout:
+			return nil, fmt.Errorf("read %s/%d: timeout before offset %d", topic, p, end)
+		}
+	}
 }
 
 // duplicates counts records whose (source, row) pair appeared before, and records without one.

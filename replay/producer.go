@@ -120,6 +120,9 @@ func saramaConfig(clientID string) *sarama.Config {
 	c.Version = KafkaVersion
 	// Replay must never create a raw topic with the broker's default partition count.
 	c.Metadata.AllowAutoTopicCreation = false
+	// A resume reads partitions up to a known end offset: a fetch at the end must not idle for
+	// the default 500 ms.
+	c.Consumer.MaxWaitTime = 50 * time.Millisecond
 	return c
 }
 
