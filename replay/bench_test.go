@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopease/shopease/event"
+	"github.com/shopease/shopease/generate"
+	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/testenv"
 )
 
@@ -72,4 +75,55 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkReplayGenerated1M replays a generated history of about a million rows into the real
+// broker and checks every topic's count against the generator's truth (issue 4's acceptance).
+func BenchmarkReplayGenerated1M(b *testing.B) {
+	brokers := testenv.RealKafka(b).Brokers()
+	gc := generate.DefaultConfig()
+	gc.TargetEvents, gc.Dir, gc.Gzip = 1_000_000, b.TempDir(), true
+	truth, err := generate.Run(context.Background(), gc, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rows int64
+	var secs float64
+	for i := 0; i < b.N; i++ {
+		ns := testenv.Namespace(b)
+		createTopics(b, brokers, ns)
+		cfg := DefaultConfig()
+		cfg.Paths, cfg.Brokers, cfg.Namespace = []string{gc.Dir}, brokers, ns
+		cfg.ManifestPath, cfg.RejectsPath = b.TempDir()+"/manifest.json", ""
+		s, err := Run(context.Background(), cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows += s.Total.Read
+		secs += s.Duration.Seconds()
+		b.Logf("run %d: %d rows in %.2f s: %.0f rows/s, %.1f MB/s of records", i+1, s.Total.Read, s.Duration.Seconds(),
+			float64(s.Total.Read)/s.Duration.Seconds(), float64(s.Total.SentBytes)/1e6/s.Duration.Seconds())
+		b.StopTimer()
+		var rejected int64
+		for name, d := range truth.Datasets {
+			bad := d.Rejected[event.ReasonBadType] // replay rejects these, see TestDryRunGenerated
+			got := s.Datasets[name]
+			if got == nil || got.Read != d.Rows || got.Sent != d.Sent-bad {
+				b.Fatalf("%s: %+v, truth %d rows, %d sent, %d bad_type", name, got, d.Rows, d.Sent, bad)
+			}
+			topic := string(ns.Stream(dataset(name).topic()))
+			if n := int64(len(readTopic(b, brokers, topic))); n != d.Sent-bad {
+				b.Fatalf("%s holds %d records, truth %d", topic, n, d.Sent-bad)
+			}
+			for _, n := range d.Unparseable {
+				rejected += n
+			}
+			rejected += bad
+		}
+		if n := int64(len(readTopic(b, brokers, string(ns.Stream(topology.DeadLetter))))); n != rejected || s.Total.RejectedTotal() != rejected {
+			b.Fatalf("dead letters %d, summary %d, truth %d", n, s.Total.RejectedTotal(), rejected)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows)/secs, "rows/s")
 }
