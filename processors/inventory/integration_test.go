@@ -253,18 +253,21 @@ func emit(t *testing.T, cfg cluster.Config, recs []rawRecord) {
 }
 
 // start runs both groups (inventory.Run) in the background and returns a function that stops them.
+// A failure of the groups fails the test at once (waitOutcomes stops waiting).
 func start(t *testing.T, cfg cluster.Config) func() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- inventory.Run(ctx, cfg) }()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := inventory.Run(ctx, cfg); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("inventory: %v", err)
+		}
+	}()
 	return func() {
 		cancel()
 		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Fatalf("inventory: %v", err)
-			}
+		case <-done:
 		case <-time.After(60 * time.Second):
 			t.Fatal("inventory did not stop within 60 s")
 		}
@@ -280,7 +283,7 @@ func waitOutcomes(t *testing.T, obs *outcome.Counts, processor string, want map[
 	}
 	deadline := time.Now().Add(120 * time.Second)
 	var got map[outcome.Outcome]int64
-	for time.Now().Before(deadline) {
+	for time.Now().Before(deadline) && !t.Failed() {
 		got = obs.Of(processor)
 		var n int64
 		for _, v := range got {
