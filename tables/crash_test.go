@@ -78,7 +78,7 @@ func TestCrashRecoveryKeepsAPrefixAndOffsetNeverAhead(t *testing.T) {
 		seed   uint64
 	}
 	var cases []tcase
-	seeds := uint64(12)
+	seeds := uint64(20)
 	if raceEnabled {
 		seeds = 3
 	}

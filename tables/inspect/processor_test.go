@@ -52,9 +52,8 @@ func TestOfflineEqualsOnlineOnARealProcessorTable(t *testing.T) {
 		go func() { done <- proc.Run(runCtx) }()
 
 		table := string(cfg.Namespace.Table(updatecount.Group))
-		online, err := inspect.NewViewSource(cfg.Brokers,
-			inspect.WithGokaViewOptions(cfg.ViewOptions(goka.Table(table),
-				goka.WithViewStorageBuilder(tables.NewBuilder(t.TempDir())))...))
+		online, err := inspect.NewViewSource(cfg.Brokers, inspect.WithGokaViewOptionsFunc(
+			func(table string) []goka.ViewOption { return cfg.ViewOptions(goka.Table(table)) }))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,10 +17,20 @@ import (
 // ViewOption configures NewViewSource.
 type ViewOption func(*ViewSource)
 
-// WithGokaViewOptions adds options to every goka.NewView the source makes, after its own (a
-// storage builder here replaces the source's Pebble one; tests pass goka.WithViewTester).
+// WithGokaViewOptions adds options to every goka.NewView the source makes (the Kafka client
+// settings; tests pass goka.WithViewTester). A storage builder among them is overridden: the
+// source always keeps its views in Pebble under its own dir (WithViewStorageDir), so scans have
+// goka's LevelDB semantics and no processor's data dir is ever opened.
 func WithGokaViewOptions(opts ...goka.ViewOption) ViewOption {
-	return func(s *ViewSource) { s.viewOpts = append(s.viewOpts, opts...) }
+	return func(s *ViewSource) {
+		s.viewOpts = append(s.viewOpts, func(string) []goka.ViewOption { return opts })
+	}
+}
+
+// WithGokaViewOptionsFunc is WithGokaViewOptions for options that depend on the table, such as
+// cluster.Config.ViewOptions(goka.Table(table)).
+func WithGokaViewOptionsFunc(f func(table string) []goka.ViewOption) ViewOption {
+	return func(s *ViewSource) { s.viewOpts = append(s.viewOpts, f) }
 }
 
 // WithViewHasher sets the hasher of the processor group that writes the tables (default
@@ -36,7 +46,7 @@ func WithViewStorageDir(dir string) ViewOption { return func(s *ViewSource) { s.
 // until Close. It reads the changelog only; it never writes to a table.
 type ViewSource struct {
 	brokers  []string
-	viewOpts []goka.ViewOption
+	viewOpts []func(table string) []goka.ViewOption
 	hasher   func() hash.Hash32
 	dir      string
 	tempDir  bool
@@ -101,10 +111,11 @@ func (s *ViewSource) view(ctx context.Context, table string) (*liveView, error) 
 }
 
 func (s *ViewSource) start(table string) (*liveView, error) {
-	opts := append([]goka.ViewOption{
-		goka.WithViewStorageBuilder(tables.NewBuilder(s.dir)),
-		goka.WithViewHasher(s.hasher),
-	}, s.viewOpts...)
+	opts := []goka.ViewOption{goka.WithViewHasher(s.hasher)}
+	for _, f := range s.viewOpts {
+		opts = append(opts, f(table)...)
+	}
+	opts = append(opts, goka.WithViewStorageBuilder(tables.NewBuilder(s.dir)))
 	v, err := goka.NewView(s.brokers, goka.Table(table), new(codec.Bytes), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("inspect: view of %s: %w", table, err)
