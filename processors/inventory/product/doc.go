@@ -21,7 +21,9 @@
 // A day is final when the product's newest record is more than HorizonDays days later: it is then
 // folded into per-month sums (Closed) and its records leave the Window. A record of a final day
 // arrives too late to be placed exactly; it is counted in Late and changes nothing. Until then
-// a day's closing is provisional and Closing computes it, carried forward to any as-of date.
+// a day's closing is provisional and Closing computes it, carried forward to any as-of date. The
+// horizon follows the newest event time, so one record dated far ahead (the gateway accepts up to
+// 2099) makes a product's earlier days final at once; its later records then count as late.
 //
 // Reading: Closing(asOf) returns per month the days with a known level, the sum of the levels and
 // the sum of level × cost, counting every day up to asOf; average on-hand = UnitsSum / Days and
