@@ -85,6 +85,14 @@ func (r *runner) classify(ctx context.Context, plans []*plan, topics []string) e
 	if err != nil {
 		return err
 	}
+	cluster, err := clusterID(client)
+	if err != nil {
+		return err
+	}
+	target := cluster + "/" + string(r.cfg.Namespace)
+	for _, p := range plans {
+		p.id = identity(p.sha, p.mapping, p.ds, target)
+	}
 	seen := map[string]*fileRun{}
 	var resumed []*manifestEntry
 	now := time.Now().UTC()
@@ -112,7 +120,7 @@ func (r *runner) classify(ctx context.Context, plans []*plan, topics []string) e
 		r.manifest.update(func(entries map[string]*manifestEntry) {
 			e := entries[p.id]
 			if e == nil {
-				e = &manifestEntry{ID: p.id, SHA256: p.sha, Mapping: p.mapping.Name, Dataset: string(p.ds)}
+				e = &manifestEntry{ID: p.id, SHA256: p.sha, Mapping: p.mapping.Name, Dataset: string(p.ds), Target: target}
 				entries[p.id] = e
 			}
 			e.Names = sortedNames(e.Names, p.path)

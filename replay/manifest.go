@@ -32,7 +32,8 @@ type manifestEntry struct {
 	SHA256  string   `json:"sha256"` // of the file as stored
 	Mapping string   `json:"mapping"`
 	Dataset string   `json:"dataset"`
-	Names   []string `json:"names"` // paths it was replayed under
+	Target  string   `json:"target"` // Kafka cluster id / namespace
+	Names   []string `json:"names"`  // paths it was replayed under
 	State   string   `json:"state"`
 	// StartOffsets are the end offsets of the target topics when the replay that wrote this
 	// file's records started: every record of it lies at or after them.
@@ -189,13 +190,15 @@ func hashFile(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// identity is the id of replaying content with a mapping into a dataset: the same bytes read
-// another way are other records. The mapping's JSON is part of it, so an edited mapping file
-// replays again. 32 hex digits (128 bits) keep the per-record header short.
-func identity(contentSHA string, m *Mapping, ds dataset) string {
+// identity is the id of replaying content with a mapping into a dataset of a target (Kafka
+// cluster id and namespace): the same bytes read another way are other records, and the same
+// records sent to another cluster or namespace are another replay. The mapping's JSON is part of
+// it, so an edited mapping file replays again. 32 hex digits (128 bits) keep the per-record header
+// short.
+func identity(contentSHA string, m *Mapping, ds dataset, target string) string {
 	mj, _ := json.Marshal(m)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%t", contentSHA, mj, ds, m.direct)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%t\x00%s", contentSHA, mj, ds, m.direct, target)
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 

@@ -311,3 +311,26 @@ func TestReplayUnreadableFile(t *testing.T) {
 		t.Errorf("broken file: %+v", f)
 	}
 }
+
+// TestReplayOtherNamespace replays a file into two namespaces with one manifest: a replay to
+// another target is not the same replay, so both topics get the rows.
+func TestReplayOtherNamespace(t *testing.T) {
+	k := testenv.EmbeddedKafka(t)
+	file := filepath.Join("testdata", "online-retail", "2011-07-26.csv.gz")
+	first := testenv.Namespace(t)
+	createTopics(t, k.Brokers(), first)
+	cfg := testConfig(t, k.Brokers(), first, file)
+	run(t, cfg)
+	second := topology.Namespace(string(first) + "b.")
+	createTopics(t, k.Brokers(), second)
+	cfg.Namespace = second
+	s := run(t, cfg)
+	if s.Files[0].Status != StatusReplayed || s.Total.Sent != 1279 {
+		t.Errorf("into a second namespace: %+v", s.Files[0])
+	}
+	for _, ns := range []topology.Namespace{first, second} {
+		if n := len(readTopic(t, k.Brokers(), string(ns.Stream(topology.Transactions)))); n != 1279 {
+			t.Errorf("%s: %d records, want 1279", ns, n)
+		}
+	}
+}

@@ -71,6 +71,23 @@ func endOffsets(client sarama.Client, topics []string) (map[string]map[int32]int
 	return out, nil
 }
 
+// clusterID returns the Kafka cluster's id (KIP-78), so that a manifest used against another
+// cluster does not take that cluster's topics for the ones it replayed to.
+func clusterID(client sarama.Client) (string, error) {
+	b, err := client.Controller()
+	if err != nil {
+		return "", fmt.Errorf("replay: find the controller: %w", err)
+	}
+	resp, err := b.GetMetadata(&sarama.MetadataRequest{Version: 7, Topics: []string{}})
+	if err != nil {
+		return "", fmt.Errorf("replay: read the cluster id: %w", err)
+	}
+	if resp.ClusterID == nil {
+		return "", nil
+	}
+	return *resp.ClusterID, nil
+}
+
 // endOffset asks the partition's leader for its end offset. A topic created a moment ago may
 // have no leader yet (or the client stale metadata about it): those errors are retried for a
 // few seconds with fresh metadata.

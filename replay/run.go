@@ -153,7 +153,7 @@ func planFile(path string, res *resolver, maxRow int) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &plan{path: path, size: st.Size(), format: src.format, ds: ds, mapping: m, sha: sha, id: identity(sha, m, ds)}, nil
+	return &plan{path: path, size: st.Size(), format: src.format, ds: ds, mapping: m, sha: sha, id: identity(sha, m, ds, "")}, nil
 }
 
 // runner is one Run's state.
