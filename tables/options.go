@@ -67,6 +67,7 @@ type options struct {
 	highWaterMark      HighWaterMarkFunc
 	fs                 vfs.FS
 	readOnly           bool
+	registry           *Registry
 	now                func() time.Time
 }
 

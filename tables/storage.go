@@ -89,6 +89,7 @@ func openDB(path, topic string, partition int32, cache *pebble.Cache, o options)
 	}
 	s := &Storage{db: db, o: o, path: path, topic: topic, partition: partition}
 	s.lastSync = o.now()
+	o.registry.add(s)
 	return s, nil
 }
 
@@ -392,6 +393,7 @@ func (s *Storage) Close() error {
 	}
 	s.mu.Unlock()
 	s.progress.Load().finish(false)
+	s.o.registry.remove(s)
 	if err := s.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("tables: close %s: %w", s.path, err))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -383,5 +384,46 @@ func TestSecondOpenDoesNotRestartRecovery(t *testing.T) {
 	}
 	if p, ok := st.Progress(); !ok || !p.Done {
 		t.Fatalf("progress after second Open = %+v, %t; want the finished recovery", p, ok)
+	}
+}
+
+func TestRegistryReportsOpenPartitions(t *testing.T) {
+	reg := NewRegistry()
+	build := NewBuilder(t.TempDir(), WithRegistry(reg), WithCacheSize(1<<20))
+	a, err := build("b-table", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := build("a-table", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Open(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := a.Set(fmt.Sprint(i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.SetOffset(9); err != nil {
+		t.Fatal(err)
+	}
+	stats := reg.Stats()
+	if len(stats) != 2 || stats[0].Topic != "a-table" || stats[1].Topic != "b-table" || stats[1].Partition != 1 {
+		t.Fatalf("stats = %+v", stats)
+	}
+	if stats[0].Started || !stats[1].Started || stats[1].Recovery.Records != 10 || stats[1].Recovery.LastOffset != 9 ||
+		stats[1].Recovery.Done || stats[1].DiskBytes == 0 {
+		t.Fatalf("stats = %+v", stats)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := reg.Stats(); len(got) != 0 {
+		t.Fatalf("after Close: %+v", got)
 	}
 }
