@@ -105,6 +105,13 @@ func (h *harness) testRecoveryMode(t *testing.T) {
 	if got, err := st.GetOffset(-1); err != nil || got != 999 {
 		t.Fatalf("GetOffset before MarkRecovered = %d, %v; want 999", got, err)
 	}
+	it, err := st.Iterator() // an iterator made during recovery sees every write so far
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := drain(t, it), expectedRecovery(); !equalKVs(got, want) {
+		t.Fatalf("iterator before MarkRecovered: %d keys, want %d", len(got), len(want))
+	}
 	if err := st.MarkRecovered(); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +120,7 @@ func (h *harness) testRecoveryMode(t *testing.T) {
 			t.Fatalf("second MarkRecovered: %v", err)
 		}
 	}
-	it, err := st.Iterator()
+	it, err = st.Iterator()
 	if err != nil {
 		t.Fatal(err)
 	}
