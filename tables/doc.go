@@ -45,5 +45,11 @@
 // reader always sees its own writes. Progress (records, rate, ETA) is logged to the *slog.Logger
 // given with WithLogger. goka does not tell a storage the partition's high-water mark, so the ETA
 // needs WithHighWaterMark, a hook the caller backs with a Kafka client; without it progress is
-// logged without ETA.
+// logged without ETA. A Registry (WithRegistry) exposes every open partition's size and recovery
+// progress to a metrics endpoint.
+//
+// # Related packages
+//
+// storagetest is the conformance suite this storage, goka's memory store and goka's LevelDB store
+// all pass; inspect reads tables offline (a stopped processor's data dir) and online (goka Views).
 package tables
