@@ -6,57 +6,66 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/codec"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/shopease/shopease/generate"
 	"github.com/shopease/shopease/processors"
 	"github.com/shopease/shopease/processors/cluster"
+	"github.com/shopease/shopease/processors/outcome"
 	"github.com/shopease/shopease/processors/topology"
-	"github.com/shopease/shopease/processors/updatecount"
 	"github.com/shopease/shopease/pseudonym"
+	"github.com/shopease/shopease/replay"
 	"github.com/shopease/shopease/testenv"
 )
 
 func demoCmd() *command {
 	var (
-		dataDir  string
-		interval time.Duration
+		dataDir, preset string
+		interval        time.Duration
+		rate            float64
 	)
 	return &command{
 		name:    "demo",
-		summary: "run the pipeline on an in-process broker and Redis (nothing to install)",
+		summary: "run the whole pipeline on an in-process broker and Redis (nothing to install)",
 		help: `Starts an in-process Kafka-protocol broker (kfake) and Redis (miniredis) on loopback ports,
-creates the topics, runs the processor group on them and feeds it inventory updates, printing the
-state table as it changes. Ctrl-C stops everything cleanly.
+creates the topics, runs the processor group, replays a small generated history into it and then
+keeps feeding it live traffic from the simulator (with an activity spike every few minutes). Every
+--interval it prints what each processor accepted, deduplicated and rejected (per reason).
+Ctrl-C stops everything cleanly.
 
-What runs today: the updatecount processor, which counts inventory updates per SKU in a Pebble-backed
-goka table; the full pipeline (replay, gateways, journeys, metrics, dashboard) joins as it lands.
+Pseudonyms use the public demo key: fine for a demo, never for real data.
 
 Example:
   shopease demo
-  shopease demo --interval 200ms --data-dir /tmp/shopease-demo`,
+  shopease demo --preset small --rate 200 --data-dir /tmp/shopease-demo`,
 		flags: func(fs *flag.FlagSet, _ *env) {
-			fs.StringVar(&dataDir, "data-dir", "", "folder of local state (default: a new temporary folder, removed at exit)")
-			fs.DurationVar(&interval, "interval", time.Second, "time between simulated inventory updates")
+			fs.StringVar(&dataDir, "data-dir", "", "folder of local state and the generated history (default: a new temporary folder, removed at exit)")
+			fs.StringVar(&preset, "preset", "tiny", "size of the replayed history: "+strings.Join(generate.PresetNames, ", "))
+			fs.DurationVar(&interval, "interval", 5*time.Second, "time between status lines")
+			fs.Float64Var(&rate, "rate", 50, "live events per second after the replay (0: no live traffic)")
 		},
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
 				return usagef("demo takes no arguments")
 			}
-			if interval <= 0 {
-				return usagef("--interval must be positive")
+			if interval <= 0 || rate < 0 {
+				return usagef("--interval must be positive and --rate ≥ 0")
 			}
-			return runDemo(ctx, e, dataDir, interval)
+			hist, err := generate.Preset(preset)
+			if err != nil {
+				return usagef("%s", err)
+			}
+			return runDemo(ctx, e, dataDir, hist, interval, rate)
 		},
 	}
 }
 
-func runDemo(ctx context.Context, e *env, dataDir string, interval time.Duration) error {
+func runDemo(ctx context.Context, e *env, dataDir string, hist generate.Config, interval time.Duration, rate float64) error {
 	if dataDir == "" {
 		tmp, err := os.MkdirTemp("", "shopease-demo-")
 		if err != nil {
@@ -72,9 +81,11 @@ func runDemo(ctx context.Context, e *env, dataDir string, interval time.Duration
 	defer emb.Close()
 	fmt.Fprintf(e.stdout, "embedded Kafka-protocol broker on %s, Redis on %s, state in %s\n",
 		strings.Join(emb.Brokers(), ","), emb.RedisAddr(), dataDir)
-
 	fmt.Fprintln(e.stdout, "pseudonyms use the PUBLIC demo key (pseudonym.DemoKey): fine for a demo, never for real data")
-	cfg := cluster.Config{Brokers: emb.Brokers(), DataDir: dataDir, Logger: e.log, Pseudonyms: pseudonym.Demo()}
+
+	counts := &outcome.Counts{}
+	cfg := cluster.Config{Brokers: emb.Brokers(), DataDir: filepath.Join(dataDir, "state"), Logger: e.log,
+		Pseudonyms: pseudonym.Demo(), Observer: counts}
 	cfg.Storage = pebbleStorage(e, &cfg)
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -82,12 +93,24 @@ func runDemo(ctx context.Context, e *env, dataDir string, interval time.Duration
 	if _, err := cfg.EnsureTopics(topology.DefaultPartitions); err != nil {
 		return fmt.Errorf("demo: create topics: %w", err)
 	}
-	fmt.Fprintln(e.stdout, "feeding inventory updates; the table below counts them per SKU. Ctrl-C to stop.")
+
+	hist.Dir, hist.Overwrite = filepath.Join(dataDir, "history"), true
+	if _, err := generate.Run(ctx, hist, e.log); err != nil {
+		return fmt.Errorf("demo: generate history: %w", err)
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return processors.Run(gctx, cfg) })
-	g.Go(func() error { return feedInventory(gctx, cfg, interval) })
-	g.Go(func() error { return printCounts(gctx, e, cfg, 5*interval) })
+	g.Go(func() error {
+		if err := demoReplay(gctx, e, cfg, hist.Dir, dataDir); err != nil {
+			return err
+		}
+		if rate == 0 {
+			return nil
+		}
+		return demoSimulate(gctx, e, cfg, rate)
+	})
+	g.Go(func() error { return printOutcomes(gctx, e, counts, interval) })
 	err = g.Wait()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -96,63 +119,72 @@ func runDemo(ctx context.Context, e *env, dataDir string, interval time.Duration
 	return nil
 }
 
-func feedInventory(ctx context.Context, cfg cluster.Config, interval time.Duration) error {
-	em, err := goka.NewEmitter(cfg.Brokers, cfg.Namespace.Stream(topology.Inventory), new(codec.Bytes), cfg.EmitterOptions()...)
+func demoReplay(ctx context.Context, e *env, cfg cluster.Config, dir, dataDir string) error {
+	rc := replay.DefaultConfig()
+	rc.Paths, rc.Brokers = []string{dir}, cfg.Brokers
+	rc.ManifestPath = filepath.Join(dataDir, "replay-manifest.json")
+	rc.RejectsPath = filepath.Join(dataDir, "replay-rejects.ndjson")
+	sum, err := replay.Run(ctx, rc, e.log)
 	if err != nil {
-		return fmt.Errorf("demo: emitter: %w", err)
+		return fmt.Errorf("demo: replay: %w", err)
 	}
-	defer em.Finish()
-	t := time.NewTicker(interval)
+	fmt.Fprintf(e.stdout, "replayed the generated history in %s: %d rows read, %d sent, %d rejected by replay\n",
+		dir, sum.Total.Read, sum.Total.Sent, sum.Total.RejectedTotal())
+	return nil
+}
+
+func demoSimulate(ctx context.Context, e *env, cfg cluster.Config, rate float64) error {
+	p, err := replay.NewProducer(cfg.Brokers, replay.WithClientID("shopease-demo-simulate"), replay.WithProducerLogger(e.log))
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	sc := generate.DefaultSimConfig()
+	sc.Rate = rate
+	sim, err := generate.NewSimulator(sc, func(ctx context.Context, _ string, _ []byte, ev any, ts time.Time) error {
+		return p.SendEvent(ctx, cfg.Namespace, ev, ts)
+	}, generate.WithSimLogger(e.log))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "live traffic: %.0f events/s, a %.0f× spike every %s\n", rate, sc.SpikeFactor, sc.SpikeEvery)
+	return sim.Run(ctx)
+}
+
+func printOutcomes(ctx context.Context, e *env, counts *outcome.Counts, every time.Duration) error {
+	t := time.NewTicker(every)
 	defer t.Stop()
-	for i := 0; ; i++ {
-		sku := fmt.Sprintf("SKU-%03d", (i*37)%11)
-		if _, err := em.Emit(sku, []byte(fmt.Sprintf(`{"event_id":"demo-%d","type":"stock_report","sku":%q,"quantity":"%d","time":%q}`,
-			i, sku, 10+i%7, time.Now().UTC().Format(time.RFC3339)))); err != nil {
-			return fmt.Errorf("demo: emit: %w", err)
-		}
+	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
 		}
-	}
-}
-
-func printCounts(ctx context.Context, e *env, cfg cluster.Config, every time.Duration) error {
-	viewCfg := cfg
-	viewCfg.Storage = nil
-	v, err := updatecount.NewView(viewCfg)
-	if err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	go func() { done <- v.Run(ctx) }()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case err := <-done:
-			return err
-		case <-t.C:
-		}
-		if !v.Recovered() {
-			continue
-		}
-		it, err := v.Iterator()
-		if err != nil {
-			return err
-		}
-		var rows []string
-		for it.Next() {
-			val, err := it.Value()
-			if err != nil {
-				it.Release()
-				return err
+		var parts []string
+		for _, p := range counts.Processors() {
+			var acc, dup, rej int64
+			var reasons []string
+			for o, n := range counts.Of(p) {
+				switch {
+				case o == outcome.Accepted:
+					acc += n
+				case o == outcome.Duplicate:
+					dup += n
+				default:
+					rej += n
+					reasons = append(reasons, fmt.Sprintf("%s=%d", strings.TrimPrefix(string(o), "rejected/"), n))
+				}
 			}
-			rows = append(rows, fmt.Sprintf("%s=%d", it.Key(), val.(*updatecount.Count).N))
+			sort.Strings(reasons)
+			s := fmt.Sprintf("%s: %d accepted", p, acc)
+			if dup > 0 {
+				s += fmt.Sprintf(", %d duplicates", dup)
+			}
+			if rej > 0 {
+				s += fmt.Sprintf(", %d rejected (%s)", rej, strings.Join(reasons, " "))
+			}
+			parts = append(parts, s)
 		}
-		it.Release()
-		sort.Strings(rows)
-		fmt.Fprintf(e.stdout, "%s  %s\n", time.Now().Format("15:04:05"), strings.Join(rows, " "))
+		fmt.Fprintf(e.stdout, "%s  %s\n", time.Now().Format("15:04:05"), strings.Join(parts, " | "))
 	}
 }

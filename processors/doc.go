@@ -14,7 +14,20 @@
 // each input with partition i of the others. topology.CheckCopartitioned verifies it against the
 // cluster, and `shopease topics describe` reports it.
 //
-// Processors so far:
+// Processors (`shopease run` runs all of them; see Run):
 //
-//	updatecount  shopease.inventory → table of record counts per SKU (the stack's proving path)
+//	transactions   shopease.transactions (line id) → validate, dedupe by line id (table), pseudonymize
+//	               → shopease.clean.transactions (pseudonym), shopease.sales (product id)
+//	activity       shopease.activity (raw user id) → validate, pseudonymize (stateless)
+//	               → shopease.clean.activity (pseudonym)
+//	inventory      shopease.inventory (SKU as received) → standardize (stateless)
+//	               → shopease.clean.inventory (canonical SKU) → product table with daily closing stock
+//	feedback       shopease.feedback (review id) → validate, dedupe (table), pseudonymize
+//	               → shopease.clean.feedback (product id) → ratings table per product
+//	every gateway  rejected records → shopease.deadletter (origin, reason, original bytes)
+//
+// updatecount is the small processor that first proved the stack (goka + sarama + Pebble on
+// kfake and real Kafka); it is not part of the group.
+//
+// Exactness under at-least-once delivery: see package fence.
 package processors

@@ -21,6 +21,7 @@ func (g *gokaLogger) Println(v ...interface{})          { g.log(strings.TrimSuff
 func (g *gokaLogger) Printf(f string, v ...interface{}) { g.log(fmt.Sprintf(f, v...)) }
 
 func (g *gokaLogger) log(msg string) {
+	msg = RedactKeys(msg)
 	level := slog.LevelDebug
 	lower := strings.ToLower(msg)
 	if strings.Contains(lower, "error") || strings.Contains(lower, "fail") {
