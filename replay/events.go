@@ -103,7 +103,7 @@ func (f *fileMapper) transaction(v []string, source string) (record, *rejection)
 		ProductID: v[txProductID], Description: v[txDescription], Quantity: qty, UnitPrice: price,
 		Currency: v[txCurrency], Country: v[txCountry], Time: t, Source: source,
 	}
-	b, err := codecs.AppendTransactionLine(nil, &l)
+	b, err := codecs.TransactionLine{}.Encode(&l) // sized once, unlike Append to nil
 	return f.encoded(v, b, t, err)
 }
 
@@ -118,7 +118,7 @@ func (f *fileMapper) inventory(v []string, source string) (record, *rejection) {
 		Category: v[invCategory], Price: v[invPrice], Cost: v[invCost], Quantity: v[invQuantity],
 		Time: t, Source: source,
 	}
-	b, err := codecs.AppendInventoryUpdate(nil, &u)
+	b, err := codecs.InventoryUpdate{}.Encode(&u)
 	return f.encoded(v, b, t, err)
 }
 
@@ -132,7 +132,7 @@ func (f *fileMapper) activity(v []string) (record, *rejection) {
 		Type: event.ActivityType(v[actType]), ProductID: v[actProductID], Page: v[actPage],
 		Referrer: v[actReferrer], Query: v[actQuery], Time: t,
 	}
-	b, err := codecs.AppendActivity(nil, &a)
+	b, err := codecs.Activity{}.Encode(&a)
 	return f.encoded(v, b, t, err)
 }
 
@@ -154,7 +154,7 @@ func (f *fileMapper) review(v []string, source string) (record, *rejection) {
 		ReviewID: v[revReviewID], UserID: v[revUserID], ProductID: v[revProductID], Rating: rating,
 		Title: v[revTitle], Text: v[revText], Time: t, Source: source,
 	}
-	b, err := codecs.AppendReview(nil, &r)
+	b, err := codecs.Review{}.Encode(&r)
 	return f.encoded(v, b, t, err)
 }
 
@@ -181,28 +181,28 @@ func (f *fileMapper) direct(raw []byte, source string) (record, *rejection) {
 		var a event.Activity
 		if err = codecs.DecodeActivityInto(raw, &a); err == nil {
 			t, key = a.Time.UTC(), a.UserID
-			b, err = codecs.AppendActivity(nil, &a)
+			b, err = codecs.Activity{}.Encode(&a)
 		}
 	case Feedback:
 		var r event.Review
 		if err = codecs.DecodeReviewInto(raw, &r); err == nil {
 			r.Source = source
 			t, key = r.Time.UTC(), r.ReviewID
-			b, err = codecs.AppendReview(nil, &r)
+			b, err = codecs.Review{}.Encode(&r)
 		}
 	case Transactions:
 		var l event.TransactionLine
 		if err = codecs.DecodeTransactionLineInto(raw, &l); err == nil {
 			l.Source = source
 			t, key = l.Time.UTC(), l.LineID
-			b, err = codecs.AppendTransactionLine(nil, &l)
+			b, err = codecs.TransactionLine{}.Encode(&l)
 		}
 	case Inventory:
 		var u event.InventoryUpdate
 		if err = codecs.DecodeInventoryUpdateInto(raw, &u); err == nil {
 			u.Source = source
 			t, key = u.Time.UTC(), u.SKU
-			b, err = codecs.AppendInventoryUpdate(nil, &u)
+			b, err = codecs.InventoryUpdate{}.Encode(&u)
 		}
 	}
 	if err != nil {

@@ -258,7 +258,7 @@ func (r *runner) deadLetter(it *item, f *fileRun, base string, rw *row, rej *rej
 	source := base + ":" + strconv.FormatInt(rw.line, 10)
 	it.reason, it.detail, it.raw = rej.reason, rej.detail, bytes.Clone(rw.raw)
 	now := time.Now().UTC()
-	v, err := codecs.AppendDeadLetter(nil, &event.DeadLetter{
+	v, err := codecs.DeadLetter{}.Encode(&event.DeadLetter{
 		Reason: string(rej.reason), Detail: rej.detail, Source: source, Processor: "replay",
 		Dataset: string(f.plan.ds), Original: it.raw, Time: now,
 	})

@@ -44,16 +44,16 @@ func EventRecord(ns topology.Namespace, ev any) (*Record, error) {
 		return EventRecord(ns, &v)
 	case *event.Activity:
 		r.Topic, r.Key, r.Time = string(ns.Stream(topology.Activity)), []byte(v.UserID), v.Time
-		r.Value, err = codecs.AppendActivity(nil, v)
+		r.Value, err = codecs.Activity{}.Encode(v)
 	case *event.TransactionLine:
 		r.Topic, r.Key, r.Time = string(ns.Stream(topology.Transactions)), []byte(v.LineID), v.Time
-		r.Value, err = codecs.AppendTransactionLine(nil, v)
+		r.Value, err = codecs.TransactionLine{}.Encode(v)
 	case *event.InventoryUpdate:
 		r.Topic, r.Key, r.Time = string(ns.Stream(topology.Inventory)), []byte(v.SKU), v.Time
-		r.Value, err = codecs.AppendInventoryUpdate(nil, v)
+		r.Value, err = codecs.InventoryUpdate{}.Encode(v)
 	case *event.Review:
 		r.Topic, r.Key, r.Time = string(ns.Stream(topology.Feedback)), []byte(v.ReviewID), v.Time
-		r.Value, err = codecs.AppendReview(nil, v)
+		r.Value, err = codecs.Review{}.Encode(v)
 	default:
 		return nil, fmt.Errorf("%w: %T", ErrEventType, ev)
 	}
