@@ -127,7 +127,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr, cmd: c}
 	fs := c.newFlagSet(e)
 	e.fs = fs
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			c.printHelp(stdout, fs)
 			return 0
@@ -146,7 +147,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	e.log = log
-	if err := c.run(ctx, e, fs.Args()); err != nil {
+	if err := c.run(ctx, e, positional); err != nil {
 		if errors.Is(err, ErrUsage) {
 			fmt.Fprintf(stderr, "%s: %s\n\n", c.path(), err)
 			c.printHelp(stderr, fs)
@@ -159,6 +160,26 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseInterspersed parses flags that may come before, between or after positional arguments
+// (`inspect get TABLE KEY --data-dir d`), as users expect; "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }
 
 func usagef(format string, a ...any) error {

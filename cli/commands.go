@@ -30,7 +30,7 @@ Example:
   shopease demo                                 # everything in-process, nothing to install
   shopease topics create --brokers 127.0.0.1:9092
   shopease run --brokers 127.0.0.1:9092 --data-dir ./data`,
-		subs: []*command{versionCmd(), topicsCmd(), generateCmd(), simulateCmd(), runCmd(), demoCmd()},
+		subs: []*command{versionCmd(), topicsCmd(), generateCmd(), simulateCmd(), runCmd(), inspectCmd(), demoCmd()},
 	}
 	var link func(c *command)
 	link = func(c *command) {
@@ -86,6 +86,8 @@ func (cf *clusterFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&cf.replication, "replication", 1, "replication factor of topics shopease creates")
 	fs.IntVar(&cf.partitions, "partitions", topology.DefaultPartitions, "partitions of topics shopease creates")
 }
+
+func (cf *clusterFlags) namespaceValue() topology.Namespace { return topology.Namespace(cf.namespace) }
 
 func (cf *clusterFlags) config(e *env) (cluster.Config, error) {
 	var brokers []string

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/lovoo/goka/storage"
+
 	"github.com/shopease/shopease/codecs"
 	"github.com/shopease/shopease/event"
 	"github.com/shopease/shopease/generate"
@@ -17,6 +19,7 @@ import (
 	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/pseudonym"
 	"github.com/shopease/shopease/replay"
+	"github.com/shopease/shopease/tables"
 	"github.com/shopease/shopease/testenv"
 )
 
@@ -49,6 +52,7 @@ func TestGeneratedHistoryMatchesTruth(t *testing.T) {
 		cfg := cluster.Config{
 			Brokers: k.Brokers(), Namespace: testenv.Namespace(t), DataDir: t.TempDir(),
 			Pseudonyms: pseudonym.Demo(), Observer: counts, Logger: logger,
+			Storage: func(dir string) storage.Builder { return tables.NewBuilder(dir) },
 		}
 		if _, err := cfg.EnsureTopics(4); err != nil {
 			t.Fatal(err)

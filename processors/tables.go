@@ -1,0 +1,43 @@
+package processors
+
+import (
+	"github.com/lovoo/goka"
+
+	"github.com/shopease/shopease/codecs"
+	"github.com/shopease/shopease/processors/feedback"
+	"github.com/shopease/shopease/processors/topology"
+	"github.com/shopease/shopease/processors/transactions"
+	"github.com/shopease/shopease/processors/updatecount"
+)
+
+// Table is one goka group table of the topology: its group, the codec of its values and what a
+// value holds. `shopease inspect` decodes with these codecs.
+type Table struct {
+	Group goka.Group
+	Codec goka.Codec
+	Doc   string
+}
+
+// Tables lists every group table, so tools find them by name; keys and values never hold raw
+// user ids.
+var Tables = []Table{
+	{topology.TransactionsGroup, transactions.ClaimCodec{}, "key: transaction line id; value: the offset of the record that claimed it (dedupe)"},
+	{topology.InventoryGroup, codecs.Product{}, "key: canonical SKU; value: product info, price, cost, on-hand units, daily closing stock"},
+	{topology.FeedbackGroup, feedback.ClaimCodec{}, "key: review id; value: the offset of the record that claimed it (dedupe)"},
+	{topology.RatingsGroup, feedback.RatingCodec{}, "key: product id; value: rating count, sum, distribution"},
+	{topology.UpdateCountGroup, updatecount.CountCodec{}, "key: SKU as received; value: records counted (the proving processor, not in `run`)"},
+}
+
+// FindTable returns the table named name in namespace ns: its group name ("shopease-ratings") or
+// its table topic ("shopease-ratings-table"), with or without the namespace prefix.
+func FindTable(ns topology.Namespace, name string) (Table, bool) {
+	for _, t := range Tables {
+		for _, n := range []string{string(t.Group), string(goka.GroupTable(t.Group)),
+			string(ns.Group(t.Group)), string(ns.Table(t.Group))} {
+			if name == n {
+				return t, true
+			}
+		}
+	}
+	return Table{}, false
+}
