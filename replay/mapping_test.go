@@ -3,6 +3,7 @@ package replay
 import (
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -306,5 +307,25 @@ func TestMappingFile(t *testing.T) {
 		if !errors.Is(err, ErrMapping) || !strings.Contains(err.Error(), b.want) {
 			t.Errorf("%s: err %v, want ErrMapping with %q", b.name, err, b.want)
 		}
+	}
+}
+
+// TestDocumentedMapping keeps the example in docs/replay.md a valid mapping file.
+func TestDocumentedMapping(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "replay.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```json\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/replay.md has no json example")
+	}
+	m, err := ParseMapping([]byte(example))
+	if err != nil {
+		t.Fatalf("documented mapping: %v", err)
+	}
+	if m.Name != "pos-export" || m.Dataset != "transactions" || len(m.Columns) != 7 || m.LineID == nil || m.Key != "line_id" {
+		t.Errorf("documented mapping parsed as %+v", m)
 	}
 }
