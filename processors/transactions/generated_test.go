@@ -46,6 +46,8 @@ func TestGeneratedHistoryMatchesTruth(t *testing.T) {
 	if want.Duplicates == 0 || want.Accepted == 0 {
 		t.Fatalf("Tiny history lacks duplicates or good lines: %+v", want)
 	}
+	t.Logf("truth: %d rows, %d sent, %d accepted, %d duplicates, rejected %v, unparseable %v",
+		want.Rows, want.Sent, want.Accepted, want.Duplicates, want.Rejected, want.Unparseable)
 	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
 		counts := &outcome.Counts{}
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
