@@ -15,13 +15,13 @@ type dataset string
 
 // The datasets of docs/formats.md.
 const (
-	Transactions dataset = "transactions"
-	Inventory    dataset = "inventory"
-	Activity     dataset = "activity"
-	Feedback     dataset = "feedback"
+	dsTransactions dataset = "transactions"
+	dsInventory    dataset = "inventory"
+	dsActivity     dataset = "activity"
+	dsFeedback     dataset = "feedback"
 )
 
-var datasets = []dataset{Transactions, Inventory, Activity, Feedback}
+var datasets = []dataset{dsTransactions, dsInventory, dsActivity, dsFeedback}
 
 func validDataset(s string) bool { return slices.Contains(datasets, dataset(s)) }
 
@@ -36,13 +36,13 @@ func datasetNames() string {
 // topic returns the raw topic the dataset is replayed to.
 func (d dataset) topic() goka.Stream {
 	switch d {
-	case Transactions:
+	case dsTransactions:
 		return topology.Transactions
-	case Inventory:
+	case dsInventory:
 		return topology.Inventory
-	case Activity:
+	case dsActivity:
 		return topology.Activity
-	case Feedback:
+	case dsFeedback:
 		return topology.Feedback
 	}
 	return ""
@@ -51,13 +51,13 @@ func (d dataset) topic() goka.Stream {
 // fields lists the event fields (JSON names in package event) a mapping can fill.
 func (d dataset) fields() []string {
 	switch d {
-	case Transactions:
+	case dsTransactions:
 		return []string{"line_id", "order_id", "type", "user_id", "product_id", "description", "quantity", "unit_price", "currency", "country", "time"}
-	case Inventory:
+	case dsInventory:
 		return []string{"event_id", "type", "sku", "name", "category", "price", "cost", "quantity", "time"}
-	case Activity:
+	case dsActivity:
 		return []string{"event_id", "user_id", "session_id", "type", "product_id", "page", "referrer", "query", "time"}
-	case Feedback:
+	case dsFeedback:
 		return []string{"review_id", "user_id", "product_id", "rating", "title", "text", "time"}
 	}
 	return nil
@@ -66,13 +66,13 @@ func (d dataset) fields() []string {
 // defaultKey is the record key of docs/formats.md "Keys on the raw topics".
 func (d dataset) defaultKey() string {
 	switch d {
-	case Transactions:
+	case dsTransactions:
 		return "line_id"
-	case Inventory:
+	case dsInventory:
 		return "sku"
-	case Activity:
+	case dsActivity:
 		return "user_id"
-	case Feedback:
+	case dsFeedback:
 		return "review_id"
 	}
 	return ""

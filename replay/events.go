@@ -177,27 +177,27 @@ func (f *fileMapper) direct(raw []byte, source string) (record, *rejection) {
 		err error
 	)
 	switch f.ds {
-	case Activity:
+	case dsActivity:
 		var a event.Activity
 		if err = codecs.DecodeActivityInto(raw, &a); err == nil {
 			t, key = a.Time.UTC(), a.UserID
 			b, err = codecs.Activity{}.Encode(&a)
 		}
-	case Feedback:
+	case dsFeedback:
 		var r event.Review
 		if err = codecs.DecodeReviewInto(raw, &r); err == nil {
 			r.Source = source
 			t, key = r.Time.UTC(), r.ReviewID
 			b, err = codecs.Review{}.Encode(&r)
 		}
-	case Transactions:
+	case dsTransactions:
 		var l event.TransactionLine
 		if err = codecs.DecodeTransactionLineInto(raw, &l); err == nil {
 			l.Source = source
 			t, key = l.Time.UTC(), l.LineID
 			b, err = codecs.TransactionLine{}.Encode(&l)
 		}
-	case Inventory:
+	case dsInventory:
 		var u event.InventoryUpdate
 		if err = codecs.DecodeInventoryUpdateInto(raw, &u); err == nil {
 			u.Source = source

@@ -131,11 +131,11 @@ func (f *fileMapper) mapRow(r *row) (record, *rejection) {
 		}
 	}
 	switch f.ds {
-	case Transactions:
+	case dsTransactions:
 		return f.transaction(v, source)
-	case Inventory:
+	case dsInventory:
 		return f.inventory(v, source)
-	case Activity:
+	case dsActivity:
 		return f.activity(v)
 	default:
 		return f.review(v, source)

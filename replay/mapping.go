@@ -145,7 +145,7 @@ func (m *Mapping) check() error {
 		}
 	}
 	if m.Type != nil {
-		if ds != Transactions {
+		if ds != dsTransactions {
 			bad("type rules apply to transactions only")
 		}
 		for _, r := range m.Type.Rules {
@@ -154,7 +154,7 @@ func (m *Mapping) check() error {
 			}
 		}
 	}
-	if m.LineID != nil && (ds != Transactions || !known(m.LineID.OrdinalWithin)) {
+	if m.LineID != nil && (ds != dsTransactions || !known(m.LineID.OrdinalWithin)) {
 		bad("line_id.ordinal_within must name a transactions field")
 	}
 	if m.Key != "" && !known(m.Key) {

@@ -47,7 +47,7 @@ func shopEaseProfile() *profile {
 			m.Columns[f] = f
 		}
 		switch d {
-		case Transactions, Inventory:
+		case dsTransactions, dsInventory:
 			m.Header = d.fields()
 		}
 		p.mappings[d] = m
