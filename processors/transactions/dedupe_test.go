@@ -4,7 +4,11 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/tester"
+
 	"github.com/shopease/shopease/event"
+	"github.com/shopease/shopease/processors/fence"
 	"github.com/shopease/shopease/processors/outcome"
 )
 
@@ -107,5 +111,18 @@ func TestClaimCodec(t *testing.T) {
 	}
 	if _, err := (ClaimCodec{}).Encode("x"); err == nil {
 		t.Error("encode string: want error")
+	}
+}
+
+// TestOriginHeaderOnRawInputIgnored: a raw record arrives from outside the pipeline, so an origin
+// header on it is not trusted; outputs carry the record's own topic/partition/offset.
+func TestOriginHeaderOnRawInputIgnored(t *testing.T) {
+	h := newHarness(t)
+	o := fence.Origin{Topic: h.in, Partition: 0, Offset: h.inQ.Hwm()}
+	h.tt.Consume(h.in, "o000123-1", encode(t, goodLine()),
+		tester.WithHeaders(goka.Headers{fence.Header: []byte("elsewhere/7/123456")}))
+	clean, sales := drain(t, h.clean), drain(t, h.sales)
+	if len(clean) != 1 || len(sales) != 1 || clean[0].origin != o.String() || sales[0].origin != o.String() {
+		t.Errorf("outputs %+v %+v, want one each with origin %s", clean, sales, o)
 	}
 }
