@@ -25,6 +25,9 @@ const (
 	CleanInventory goka.Stream = "shopease.clean.inventory"
 	// CleanFeedback: validated reviews with pseudonymous reviewers; key: product id.
 	CleanFeedback goka.Stream = "shopease.clean.feedback"
+	// SalesOrders: the sales lines again, keyed by "month|order id" (UTC month of event time),
+	// so that distinct orders per month are counted exactly by the revenue processor.
+	SalesOrders goka.Stream = "shopease.sales.orders"
 	// Journeys: one record per purchase; key: pseudonymous user id.
 	Journeys goka.Stream = "shopease.journeys"
 	// Alerts: activity spike alerts; key: metric name.
@@ -75,4 +78,13 @@ const (
 	FeedbackGroup goka.Group = "shopease-feedback"
 	// RatingsGroup keeps per-product rating aggregates (keyed by product id).
 	RatingsGroup goka.Group = "shopease-ratings"
+	// SalesGroup keeps per-product sales per UTC month (keyed by product id) and forwards every line
+	// to SalesOrders.
+	SalesGroup goka.Group = "shopease-sales"
+	// RevenueGroup keeps per order and month the money and line counts (keyed by "month|order id");
+	// monthly revenue and distinct orders are sums over its keys.
+	RevenueGroup goka.Group = "shopease-revenue"
+	// JourneysGroup joins clean activity and clean transactions per pseudonymous user (table keyed
+	// by pseudonym) and emits one journey per purchase.
+	JourneysGroup goka.Group = "shopease-journeys"
 )
