@@ -1,0 +1,141 @@
+package lake
+
+import (
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/shopease/shopease/codecs"
+	"github.com/shopease/shopease/event"
+)
+
+func testOptions(maxRows int) options {
+	return options{maxBatchRows: maxRows, rowGroupRows: 4, flushInterval: time.Hour,
+		logger: slog.New(slog.DiscardHandler), now: time.Now}
+}
+
+// lines returns n clean transaction records, two per UTC day starting 2024-03-01 23:00.
+func lines(t *testing.T, n int) []record {
+	t.Helper()
+	var out []record
+	for i := range n {
+		l := &event.TransactionLine{LineID: "l" + string(rune('a'+i)), OrderID: "o1", Type: event.Purchase,
+			UserID: "ps1:abc", ProductID: "P1", Quantity: int64(i + 1), UnitPrice: event.MustMoney("1.005"),
+			Time: time.Date(2024, 3, 1, 23, 0, 0, 0, time.UTC).Add(time.Duration(i) * 12 * time.Hour)}
+		b, err := codecs.AppendTransactionLine(nil, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, record{offset: int64(100 + i), value: b, origin: "raw/0/" + string(rune('0'+i))})
+	}
+	return out
+}
+
+// files lists the lake's visible files relative to dir, sorted.
+func files(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	slices.Sort(out)
+	return out
+}
+
+func TestBatchesAcrossDatesAndRepair(t *testing.T) {
+	dir := t.TempDir()
+	ds, _ := FindDataset(Transactions)
+	recs := lines(t, 6) // days 03-01, 03-02 ×2, 03-03 ×2, 03-04
+	w := newPartitionWriter(ds, dir, 3, testOptions(4), nil)
+	for _, r := range recs {
+		if err := w.add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"events/transactions/date=2024-03-01/part-3-100-103.parquet",
+		"events/transactions/date=2024-03-02/part-3-100-103.parquet",
+		"events/transactions/date=2024-03-03/part-3-100-103.parquet",
+		"events/transactions/date=2024-03-03/part-3-104-105.parquet",
+		"events/transactions/date=2024-03-04/part-3-104-105.parquet",
+	}
+	if got := files(t, dir); !slices.Equal(got, want) {
+		t.Fatalf("files\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	rows, err := parquet.ReadFile[TransactionRow](filepath.Join(dir, want[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Quantity != 2 || rows[1].Quantity != 3 || rows[1].Amount != 3015 ||
+		rows[0].KafkaOffset != 101 || rows[0].Origin != "raw/0/1" || rows[0].EventTime.Location() != time.UTC {
+		t.Fatalf("rows of 03-02: %+v", rows)
+	}
+
+	// A crash after the newest batch's 03-03 file was published but before its 03-04 file.
+	if err := os.Remove(filepath.Join(dir, want[4])); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "events/transactions/date=2024-03-04", tempName(3, 104))
+	if err := os.WriteFile(tmp, []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ScanDataset(dir, Transactions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := res[3]
+	if b == nil || b.First != 104 || b.Last != 105 || !b.Dates["2024-03-03"] || b.Dates["2024-03-04"] {
+		t.Fatalf("resume %+v", b)
+	}
+	w = newPartitionWriter(ds, dir, 3, testOptions(4), b)
+	for _, r := range recs[4:] {
+		if err := w.add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := files(t, dir); !slices.Equal(got, want) {
+		t.Fatalf("after repair\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if w.stats.Repaired != 1 || w.stats.Rows != 1 || w.next != 106 {
+		t.Fatalf("repair stats %+v next %d", w.stats, w.next)
+	}
+	rows, err = parquet.ReadFile[TransactionRow](filepath.Join(dir, want[4]))
+	if err != nil || len(rows) != 1 || rows[0].KafkaOffset != 105 {
+		t.Fatalf("repaired file: %+v %v", rows, err)
+	}
+}
+
+func TestRepairRefusesGaps(t *testing.T) {
+	ds, _ := FindDataset(Transactions)
+	recs := lines(t, 3)
+	w := newPartitionWriter(ds, t.TempDir(), 0, testOptions(10), &Batch{First: 99, Last: 101, Dates: map[string]bool{}})
+	if err := w.add(recs[0]); err == nil || !strings.Contains(err.Error(), "no longer has") {
+		t.Fatalf("got %v, want a batch-start error", err)
+	}
+}
+
+func TestScanDatasetRejectsOverlap(t *testing.T) {
+	dir := t.TempDir()
+	d := filepath.Join(dir, "events", "activity", "date=2024-01-01")
+	os.MkdirAll(d, 0o755)
+	for _, n := range []string{"part-0-0-9.parquet", "part-0-5-20.parquet", "part-1-0-3.parquet"} {
+		os.WriteFile(filepath.Join(d, n), nil, 0o644)
+	}
+	if _, err := ScanDataset(dir, Activity); err == nil || !strings.Contains(err.Error(), "overlap") {
+		t.Fatalf("got %v, want overlap error", err)
+	}
+}
