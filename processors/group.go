@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lovoo/goka"
 	"golang.org/x/sync/errgroup"
@@ -42,15 +43,48 @@ func Run(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) 
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, r := range all {
-		g.Go(func() error {
-			if err := r.run(ctx, cfg, opts...); err != nil && !errors.Is(err, context.Canceled) {
-				return fmt.Errorf("%s: %w", r.name, cluster.RedactError(err))
-			}
-			return nil
-		})
+		g.Go(func() error { return supervise(ctx, cfg, r, opts) })
 	}
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("processors: %w", err)
 	}
 	return nil
+}
+
+// Restart policy of a processor that fails: transient cluster trouble (a broker restarting, a
+// group coordinator moving, a JoinGroup that outlasts a dead member) must not end `shopease run`,
+// but a processor that keeps failing must, with its error, instead of looping forever.
+const (
+	restartBackoffMin = time.Second
+	restartBackoffMax = 30 * time.Second
+	maxRestarts       = 8 // consecutive failures, each within restartWindow of the previous one
+	restartWindow     = 5 * time.Minute
+)
+
+// supervise runs r until ctx is done, restarting it with exponential backoff after a failure.
+func supervise(ctx context.Context, cfg cluster.Config, r runner, opts []goka.ProcessorOption) error {
+	backoff, failures := restartBackoffMin, 0
+	lastFailure := time.Time{}
+	for {
+		err := r.run(ctx, cfg, opts...)
+		if ctx.Err() != nil || err == nil || errors.Is(err, context.Canceled) {
+			return nil
+		}
+		err = cluster.RedactError(err)
+		if time.Since(lastFailure) > restartWindow {
+			failures, backoff = 0, restartBackoffMin
+		}
+		failures++
+		lastFailure = time.Now()
+		if failures > maxRestarts {
+			return fmt.Errorf("%s: failed %d times in a row, giving up: %w", r.name, failures, err)
+		}
+		cfg.Logger.Warn("processor failed; restarting", "processor", r.name, "attempt", failures, "in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, restartBackoffMax)
+	}
 }

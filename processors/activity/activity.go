@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
@@ -112,24 +111,8 @@ func New(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, err
 // co-partitioned. goka creates a processor's table topic but never its output topics. The raw
 // topics must exist (cluster.Config.EnsureTopics).
 func EnsureOutputs(cfg cluster.Config) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	tm, err := cfg.TopicManager()
-	if err != nil {
-		return err
-	}
-	defer tm.Close()
-	in := string(cfg.Namespace.Stream(topology.Activity))
-	parts, err := partitions(tm, in)
-	if err != nil {
-		return fmt.Errorf("activity: partitions of %s: %w", in, err)
-	}
-	out := string(cfg.Namespace.Stream(topology.CleanActivity))
-	if err := tm.EnsureStreamExists(out, len(parts)); err != nil {
-		return fmt.Errorf("activity: create %s: %w", out, err)
-	}
-	return nil
+	ns := cfg.Namespace
+	return cfg.EnsureOutputs(ns.Stream(topology.Activity), []goka.Stream{ns.Stream(topology.CleanActivity)}, nil)
 }
 
 // Run creates the output topic and runs the gateway until ctx is done; it returns nil on a clean
@@ -146,17 +129,4 @@ func Run(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) 
 		return fmt.Errorf("activity: run: %w", err)
 	}
 	return nil
-}
-
-// partitions returns the partitions of topic, retrying for a while: a broker's metadata may not
-// list a topic yet in the first moments after it was created.
-func partitions(tm goka.TopicManager, topic string) ([]int32, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		parts, err := tm.Partitions(topic)
-		if err == nil || time.Now().After(deadline) {
-			return parts, err
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

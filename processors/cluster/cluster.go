@@ -92,6 +92,11 @@ func (c *Config) Sarama() *sarama.Config {
 	// retried batches.
 	sc.Producer.Idempotent = true
 	sc.Net.MaxOpenRequests = 1
+	// A member that joins while a crashed one still holds its place waits in JoinGroup until the
+	// coordinator gives up on the old one — up to the rebalance timeout. That wait must end before
+	// the request's read timeout, or a restart after SIGKILL fails with an i/o timeout.
+	sc.Consumer.Group.Rebalance.Timeout = 20 * time.Second
+	sc.Net.ReadTimeout = 45 * time.Second
 	sc.Metadata.Retry.Max = 10
 	sc.Metadata.Retry.Backoff = 500 * time.Millisecond
 	return sc

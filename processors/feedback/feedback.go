@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/lovoo/goka"
 	"golang.org/x/sync/errgroup"
@@ -48,24 +47,9 @@ func newProcessor(cfg cluster.Config, g goka.Group, graph func(cluster.Config) (
 // input topics of the ratings processor, which may start before the gateway. The raw topics must
 // exist (cluster.Config.EnsureTopics).
 func EnsureOutputs(cfg cluster.Config) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	tm, err := cfg.TopicManager()
-	if err != nil {
-		return err
-	}
-	defer tm.Close()
-	raw := string(cfg.Namespace.Stream(topology.Feedback))
-	parts, err := partitions(tm, raw)
-	if err != nil {
-		return fmt.Errorf("feedback: partitions of %s: %w", raw, err)
-	}
-	clean := string(cfg.Namespace.Stream(topology.CleanFeedback))
-	if err := tm.EnsureStreamExists(clean, len(parts)); err != nil {
-		return fmt.Errorf("feedback: create %s: %w", clean, err)
-	}
-	return nil
+	ns := cfg.Namespace
+	return cfg.EnsureOutputs(ns.Stream(topology.Feedback), []goka.Stream{ns.Stream(topology.CleanFeedback)},
+		[]goka.Table{ns.Table(GatewayGroup), ns.Table(RatingsGroup)})
 }
 
 // Run creates the clean topic, then runs the gateway and the ratings processor until ctx is done
@@ -112,17 +96,4 @@ func newView(cfg cluster.Config, g goka.Group, c goka.Codec, opts []goka.ViewOpt
 		return nil, fmt.Errorf("feedback: build view of %s: %w", t, err)
 	}
 	return v, nil
-}
-
-// partitions returns the partitions of topic, retrying for a while: a broker's metadata may not
-// list a topic yet in the first moments after it was created.
-func partitions(tm goka.TopicManager, topic string) ([]int32, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		parts, err := tm.Partitions(topic)
-		if err == nil || time.Now().After(deadline) {
-			return parts, err
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 	"golang.org/x/sync/errgroup"
@@ -193,54 +191,9 @@ func New(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, err
 // count, breaking co-partitioning), and a processor that finds its table topic just created but
 // without leaders fails at start ("not the leader for some partition").
 func EnsureOutputs(cfg cluster.Config) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	tm, err := cfg.TopicManager()
-	if err != nil {
-		return err
-	}
-	defer tm.Close()
-	raw := string(cfg.Namespace.Stream(topology.Inventory))
-	parts, err := tm.Partitions(raw)
-	if err != nil {
-		return fmt.Errorf("inventory: partitions of %s: %w", raw, err)
-	}
-	clean := string(cfg.Namespace.Stream(topology.CleanInventory))
-	if err := tm.EnsureStreamExists(clean, len(parts)); err != nil {
-		return fmt.Errorf("inventory: create %s: %w", clean, err)
-	}
-	table := string(cfg.Namespace.Table(Group))
-	if err := tm.EnsureTableExists(table, len(parts)); err != nil {
-		return fmt.Errorf("inventory: create %s: %w", table, err)
-	}
-	for _, topic := range []string{clean, table} {
-		if err := awaitLeaders(tm, topic, len(parts)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// leaderTimeout bounds how long EnsureOutputs waits for a new topic's partitions to get leaders.
-const leaderTimeout = 30 * time.Second
-
-// awaitLeaders waits until every partition of topic answers an offset request.
-func awaitLeaders(tm goka.TopicManager, topic string, partitions int) error {
-	deadline := time.Now().Add(leaderTimeout)
-	for p := int32(0); p < int32(partitions); p++ {
-		for {
-			_, err := tm.GetOffset(topic, p, sarama.OffsetOldest)
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("inventory: %s/%d has no leader after %s: %w", topic, p, leaderTimeout, err)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	return nil
+	ns := cfg.Namespace
+	return cfg.EnsureOutputs(ns.Stream(topology.Inventory), []goka.Stream{ns.Stream(topology.CleanInventory)},
+		[]goka.Table{ns.Table(Group)})
 }
 
 // Run creates the clean topic and runs both groups until ctx is done or one fails; it returns

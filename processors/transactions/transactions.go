@@ -132,26 +132,9 @@ func New(cfg cluster.Config, opts ...goka.ProcessorOption) (*goka.Processor, err
 // auto-creates them would use its own default count. The raw topic must exist
 // (cluster.Config.EnsureTopics).
 func EnsureOutputs(cfg cluster.Config) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	tm, err := cfg.TopicManager()
-	if err != nil {
-		return err
-	}
-	defer tm.Close()
-	in := string(cfg.Namespace.Stream(topology.Transactions))
-	parts, err := tm.Partitions(in)
-	if err != nil {
-		return fmt.Errorf("transactions: partitions of %s: %w", in, err)
-	}
-	for _, s := range []goka.Stream{topology.CleanTransactions, topology.Sales} {
-		name := string(cfg.Namespace.Stream(s))
-		if err := tm.EnsureStreamExists(name, len(parts)); err != nil {
-			return fmt.Errorf("transactions: create %s: %w", name, err)
-		}
-	}
-	return nil
+	ns := cfg.Namespace
+	return cfg.EnsureOutputs(ns.Stream(topology.Transactions),
+		[]goka.Stream{ns.Stream(topology.CleanTransactions), ns.Stream(topology.Sales)}, []goka.Table{ns.Table(Group)})
 }
 
 // Run creates the output topics and runs the processor until ctx is done; it returns nil on a
