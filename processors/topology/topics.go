@@ -78,6 +78,10 @@ const (
 	FeedbackGroup goka.Group = "shopease-feedback"
 	// RatingsGroup keeps per-product rating aggregates (keyed by product id).
 	RatingsGroup goka.Group = "shopease-ratings"
+	// RealtimeGroup keeps event-time windows of clean activity and purchases per partition (table
+	// keyed by pseudonym for users, "~part/N", "~minute/START" and "~spikes" for windows) and
+	// writes per-minute metrics to Redis and spike alerts to shopease.alerts.
+	RealtimeGroup goka.Group = "shopease-realtime"
 	// SalesGroup keeps per-product sales per UTC month (keyed by product id) and forwards every line
 	// to SalesOrders.
 	SalesGroup goka.Group = "shopease-sales"
