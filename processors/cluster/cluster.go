@@ -51,6 +51,11 @@ type Config struct {
 	Pseudonyms *pseudonym.Pseudonymizer
 	// Observer is told the outcome of every record a gateway reads (default: none).
 	Observer outcome.Observer
+	// RedisAddr is the Redis server (host:port) the real-time metrics are written to; empty: the
+	// realtime processor runs without writing to Redis.
+	RedisAddr string
+	// RedisKeyPrefix puts every Redis key under a prefix (empty: "shopease:"; docs/redis.md).
+	RedisKeyPrefix string
 }
 
 // Validate checks c and fills defaults.
