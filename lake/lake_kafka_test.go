@@ -113,7 +113,9 @@ func TestLakeOfGeneratedHistory(t *testing.T) {
 		}
 	}
 
-	t.Run("duckdb", func(t *testing.T) { checkDuckDB(t, lakeDir, want, truth.Datasets[lake.Inventory].Accepted, truthSums(truth)) })
+	t.Run("duckdb", func(t *testing.T) {
+		checkDuckDB(t, lakeDir, want, truth.Datasets[lake.Inventory].Accepted, truthSums(truth))
+	})
 	t.Run("pyarrow", func(t *testing.T) { checkPyarrow(t, lakeDir, want, truthSums(truth)) })
 }
 
