@@ -195,9 +195,10 @@ func build(cfg cluster.Config, g goka.Group, graph func(cluster.Config) (*goka.G
 	return p, nil
 }
 
-// EnsureOutputs creates, with the raw transactions topic's partition count, the sales input (the
-// transactions gateway creates it too; whichever starts first wins), the sales.orders stream and
-// both tables, and waits until every partition has a leader. The raw topic must exist.
+// EnsureOutputs waits for the sales input (the transactions gateway creates it: creating it here
+// too would race the gateway, and the loser fails with "already exists"), then creates the
+// sales.orders stream and both tables with the raw transactions topic's partition count, and waits
+// until every partition has a leader. The raw topic must exist.
 func EnsureOutputs(cfg cluster.Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -213,19 +214,28 @@ func EnsureOutputs(cfg cluster.Config) error {
 	if err != nil {
 		return fmt.Errorf("sales: partitions of %s: %w", raw, err)
 	}
-	streams := []string{string(ns.Stream(topology.Sales)), string(ns.Stream(topology.SalesOrders))}
-	tables := []string{string(ns.Table(Group)), string(ns.Table(RevenueGroup))}
-	for _, s := range streams {
-		if err := tm.EnsureStreamExists(s, len(parts)); err != nil {
-			return fmt.Errorf("sales: create %s: %w", s, err)
+	in := string(ns.Stream(topology.Sales))
+	for deadline := time.Now().Add(leaderTimeout); ; {
+		_, err := tm.Partitions(in)
+		if err == nil {
+			break
 		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sales: input %s missing after %s (the transactions gateway creates it): %w", in, leaderTimeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
+	orders := string(ns.Stream(topology.SalesOrders))
+	if err := tm.EnsureStreamExists(orders, len(parts)); err != nil {
+		return fmt.Errorf("sales: create %s: %w", orders, err)
+	}
+	tables := []string{string(ns.Table(Group)), string(ns.Table(RevenueGroup))}
 	for _, t := range tables {
 		if err := tm.EnsureTableExists(t, len(parts)); err != nil {
 			return fmt.Errorf("sales: create %s: %w", t, err)
 		}
 	}
-	for _, topic := range append(streams, tables...) {
+	for _, topic := range append([]string{in, orders}, tables...) {
 		if err := awaitLeaders(tm, topic, len(parts)); err != nil {
 			return err
 		}
