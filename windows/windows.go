@@ -1,0 +1,231 @@
+package windows
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/shopease/shopease/processors/fence"
+)
+
+// ErrConfig is returned by Config.Validate for an unusable configuration.
+var ErrConfig = errors.New("windows: bad config")
+
+// Config describes the windows of one processor.
+type Config struct {
+	// Size of a window (default 1 minute). Windows are aligned to the Unix epoch.
+	Size time.Duration
+	// Grace is how far behind the watermark a window stays open (default 2 minutes).
+	Grace time.Duration
+	// Idle is the wall-clock silence after which a source stops holding the watermark back
+	// (default 1 minute).
+	Idle time.Duration
+	// Inputs names the inputs that must each have delivered a record before the watermark
+	// exists (unless the partition has been running for Idle).
+	Inputs []string
+	// Clock tells wall-clock time (default: SystemClock).
+	Clock Clock
+}
+
+// Validate checks c and fills defaults.
+func (c *Config) Validate() error {
+	if c.Size == 0 {
+		c.Size = time.Minute
+	}
+	if c.Grace == 0 {
+		c.Grace = 2 * time.Minute
+	}
+	if c.Idle == 0 {
+		c.Idle = time.Minute
+	}
+	if c.Clock == nil {
+		c.Clock = SystemClock{}
+	}
+	switch {
+	case c.Size < time.Millisecond || c.Size%time.Millisecond != 0:
+		return fmt.Errorf("%w: size %v must be a positive whole number of milliseconds", ErrConfig, c.Size)
+	case c.Grace < 0:
+		return fmt.Errorf("%w: grace %v is negative", ErrConfig, c.Grace)
+	case c.Idle < 0:
+		return fmt.Errorf("%w: idle %v is negative", ErrConfig, c.Idle)
+	}
+	return nil
+}
+
+// Verdict is what Admit decided about a record.
+type Verdict int
+
+const (
+	// Accepted: the record belongs to an open window.
+	Accepted Verdict = iota
+	// Duplicate: the record was admitted before (a redelivery); ignore it.
+	Duplicate
+	// Late: the record's window has closed.
+	Late
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Accepted:
+		return "accepted"
+	case Duplicate:
+		return "duplicate"
+	case Late:
+		return "late"
+	}
+	return "verdict(" + strconv.Itoa(int(v)) + ")"
+}
+
+// Source is what a State knows of one origin source (raw topic partition).
+type Source struct {
+	Input string `json:"i"`
+	Max   int64  `json:"m"` // highest event time delivered, Unix ms
+	Seen  int64  `json:"s"` // wall clock of its last record, Unix ms
+}
+
+// State is one partition's windows: the open windows' aggregates, the sources behind the
+// watermark, the closed frontier and the fence. A is the per-window aggregate; it must encode with
+// encoding/json (the State is stored as a JSON table value).
+type State[A any] struct {
+	Started int64              `json:"started"` // wall clock of the first record, Unix ms
+	Sources map[string]*Source `json:"sources,omitempty"`
+	// Closed is the start of the first window that is still open: every window starting before
+	// it has closed (Unix ms; 0 before anything closed).
+	Closed int64        `json:"closed"`
+	Open   map[int64]*A `json:"open,omitempty"` // by window start, Unix ms
+	Fence  fence.Vector `json:"fence,omitempty"`
+	// Late counts records that arrived after their window closed.
+	Late int64 `json:"late"`
+}
+
+// Windows applies a Config to States.
+type Windows struct {
+	cfg  Config
+	size int64 // ms
+}
+
+// New returns the windows of cfg (validated).
+func New(cfg Config) (*Windows, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Windows{cfg: cfg, size: cfg.Size.Milliseconds()}, nil
+}
+
+// Config returns the validated configuration.
+func (w *Windows) Config() Config { return w.cfg }
+
+// Start returns the start of the window holding t, Unix ms.
+func (w *Windows) Start(t time.Time) int64 {
+	ms := t.UnixMilli()
+	s := ms - ms%w.size
+	if ms < 0 && ms%w.size != 0 {
+		s -= w.size
+	}
+	return s
+}
+
+// Admit admits a record of input with origin o and event time t into st. On Accepted it returns
+// the window start and its aggregate (created empty when new) for the caller to update; on Late
+// the window start and nil; on Duplicate nothing changes.
+func Admit[A any](w *Windows, st *State[A], input string, o fence.Origin, t time.Time) (int64, *A, Verdict) {
+	if !st.Fence.Admit(o) {
+		return 0, nil, Duplicate
+	}
+	now := w.cfg.Clock.Now().UnixMilli()
+	if st.Started == 0 {
+		st.Started = now
+	}
+	if st.Sources == nil {
+		st.Sources = map[string]*Source{}
+	}
+	key := o.Topic + "/" + strconv.Itoa(int(o.Partition))
+	src := st.Sources[key]
+	if src == nil {
+		src = &Source{Input: input, Max: math.MinInt64}
+		st.Sources[key] = src
+	}
+	src.Max = max(src.Max, t.UnixMilli())
+	src.Seen = now
+	start := w.Start(t)
+	if start < st.Closed {
+		st.Late++
+		return start, nil, Late
+	}
+	if st.Open == nil {
+		st.Open = map[int64]*A{}
+	}
+	a := st.Open[start]
+	if a == nil {
+		a = new(A)
+		st.Open[start] = a
+	}
+	return start, a, Accepted
+}
+
+// Watermark returns st's watermark (Unix ms), or false while it does not exist yet.
+func Watermark[A any](w *Windows, st *State[A]) (int64, bool) {
+	now := w.cfg.Clock.Now().UnixMilli()
+	idle := w.cfg.Idle.Milliseconds()
+	young := st.Started == 0 || now-st.Started < idle
+	for _, in := range w.cfg.Inputs {
+		seen := false
+		for _, s := range st.Sources {
+			seen = seen || s.Input == in
+		}
+		if !seen && young {
+			return 0, false
+		}
+	}
+	wm, active := int64(math.MaxInt64), false
+	highest := int64(math.MinInt64)
+	for _, s := range st.Sources {
+		highest = max(highest, s.Max)
+		if now-s.Seen > idle {
+			continue
+		}
+		wm, active = min(wm, s.Max), true
+	}
+	if highest == math.MinInt64 {
+		return 0, false
+	}
+	if !active {
+		// Every source is quiet: nothing is in flight, so the highest time seen is the frontier.
+		return highest, true
+	}
+	return wm, true
+}
+
+// Closed is a window that Close completed.
+type Closed[A any] struct {
+	Start int64 // Unix ms
+	Agg   *A
+}
+
+// Close closes every open window of st that the watermark has passed by more than the grace
+// period, returning them in start order, and advances st.Closed. It returns the new frontier too
+// (windows starting before it are closed, including those that never had a record).
+func Close[A any](w *Windows, st *State[A]) ([]Closed[A], int64) {
+	wm, ok := Watermark(w, st)
+	if !ok {
+		return nil, st.Closed
+	}
+	frontier := w.Start(time.UnixMilli(wm - w.cfg.Grace.Milliseconds()))
+	if frontier <= st.Closed {
+		return nil, st.Closed
+	}
+	var out []Closed[A]
+	for s, a := range st.Open {
+		if s < frontier {
+			out = append(out, Closed[A]{Start: s, Agg: a})
+			delete(st.Open, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b Closed[A]) int { return cmp.Compare(a.Start, b.Start) })
+	st.Closed = frontier
+	return out, frontier
+}
