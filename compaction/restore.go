@@ -1,0 +1,171 @@
+package compaction
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/lovoo/goka/storage"
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/shopease/shopease/tables"
+)
+
+// ErrStateExists is returned by Restore when the partition already has local state (a restore
+// would throw it away; remove the directory first if that is what you want).
+var ErrStateExists = errors.New("compaction: local state exists")
+
+// RestoreResult says what Restore did for one partition.
+type RestoreResult struct {
+	Partition int32
+	Rows      int64
+	Offset    int64 // the stored offset set; goka resumes at Offset+1
+	Skipped   bool  // local state existed, or the snapshot's partition was empty
+}
+
+// Restore loads the snapshot of table into dataDir (package tables' layout, one Pebble DB per
+// partition), for the given partitions (all of the manifest's when none are given). A partition
+// that already has local state is skipped (Skipped, not an error). Each partition is written into a
+// temp dir that is renamed into place only after its data and offset are synced, so a crash
+// leaves either no state (goka recovers from the changelog) or a complete one.
+func Restore(s Snapshot, dataDir string, logger *slog.Logger, partitions ...int32) ([]RestoreResult, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if len(partitions) == 0 {
+		for _, pm := range s.Manifest.Partitions {
+			partitions = append(partitions, pm.Partition)
+		}
+	}
+	var out []RestoreResult
+	for _, p := range partitions {
+		r, err := restorePartition(s, dataDir, p, logger)
+		if err != nil {
+			return out, fmt.Errorf("compaction: restore %s partition %d: %w", s.Manifest.Table, p, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func restorePartition(s Snapshot, dataDir string, p int32, logger *slog.Logger) (RestoreResult, error) {
+	res := RestoreResult{Partition: p, Offset: -1}
+	pm, ok := s.Manifest.Partition(p)
+	if !ok || pm.Offset < 0 {
+		res.Skipped = true
+		return res, nil
+	}
+	final := tables.PartitionDir(dataDir, s.Manifest.Table, p)
+	if _, err := os.Stat(final); err == nil {
+		res.Skipped = true
+		return res, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return res, fmt.Errorf("stat %s: %w", final, err)
+	}
+	tmp := final + ".restore"
+	if err := os.RemoveAll(tmp); err != nil { // an interrupted restore's leftovers
+		return res, fmt.Errorf("remove %s: %w", tmp, err)
+	}
+	n, err := load(filepath.Join(s.Dir, pm.File), tmp, pm.Offset)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return res, err
+	}
+	if n != pm.Rows {
+		os.RemoveAll(tmp)
+		return res, fmt.Errorf("%w: %s has %d rows, manifest says %d", ErrBadManifest, pm.File, n, pm.Rows)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return res, fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	if err := syncDir(filepath.Dir(final)); err != nil {
+		return res, err
+	}
+	logger.Info("compaction: restored", "table", s.Manifest.Table, "partition", p, "rows", n,
+		"offset", pm.Offset, "snapshot", filepath.Base(s.Dir))
+	res.Rows, res.Offset = n, pm.Offset
+	return res, nil
+}
+
+// load writes the part file's rows into a new Pebble store at dir and sets its offset last, in
+// recovery mode (batched, one sync at the end), so the offset is never stored ahead of the data.
+func load(part, dir string, offset int64) (int64, error) {
+	f, err := os.Open(part)
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", part, err)
+	}
+	defer f.Close()
+	st, err := tables.Open(dir, tables.WithSyncPolicy(tables.SyncNever))
+	if err != nil {
+		return 0, err
+	}
+	if err := st.Open(); err != nil {
+		st.Close()
+		return 0, err
+	}
+	r := parquet.NewGenericReader[Row](f)
+	defer r.Close()
+	buf := make([]Row, 4096)
+	var n int64
+	for {
+		k, rerr := r.Read(buf)
+		for _, row := range buf[:k] {
+			v := row.Value
+			if v == nil {
+				v = []byte{} // an empty value is a value; nil would mean delete
+			}
+			if err := st.Set(row.Key, v); err != nil {
+				st.Close()
+				return n, err
+			}
+			n++
+		}
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if rerr != nil {
+			st.Close()
+			return n, fmt.Errorf("read %s: %w", part, rerr)
+		}
+	}
+	if err := st.SetOffset(offset); err != nil {
+		st.Close()
+		return n, err
+	}
+	if err := st.MarkRecovered(); err != nil {
+		st.Close()
+		return n, err
+	}
+	return n, st.Close()
+}
+
+// RestoringBuilder wraps a goka storage builder over dataDir (tables.NewBuilder(dataDir)): when
+// goka opens a table partition that has no local state and the lake has a snapshot of that table,
+// the partition is first restored from the newest snapshot, so goka's recovery replays only the
+// changelog after the snapshot's offset. Any failure to restore is logged and goka recovers from
+// the changelog as it would without a snapshot.
+func RestoringBuilder(lakeDir, dataDir string, inner storage.Builder, logger *slog.Logger) storage.Builder {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return func(topic string, partition int32) (storage.Storage, error) {
+		if _, err := os.Stat(tables.PartitionDir(dataDir, topic, partition)); errors.Is(err, fs.ErrNotExist) {
+			s, err := Newest(lakeDir, topic)
+			switch {
+			case errors.Is(err, ErrNoSnapshot):
+			case err != nil:
+				logger.Warn("compaction: cannot list snapshots; recovering from the changelog", "table", topic, "error", err)
+			default:
+				if _, err := Restore(s, dataDir, logger, partition); err != nil {
+					logger.Warn("compaction: restore failed; recovering from the changelog", "table", topic,
+						"partition", partition, "error", err)
+				}
+			}
+		}
+		return inner(topic, partition)
+	}
+}
