@@ -6,7 +6,7 @@ LDFLAGS  := -X github.com/shopease/shopease/cli.Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 30s
 
-.PHONY: build run test test-fast lint fuzz bench clean
+.PHONY: build run test test-faults test-fast lint fuzz bench clean
 
 build: ## the shopease binary in bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/shopease
@@ -16,6 +16,9 @@ run: build ## the demo: embedded Kafka-protocol broker and Redis, no servers to 
 
 test: ## every test, against embedded AND real Kafka + redis-server (fetched, started, stopped here)
 	bash scripts/test.sh
+
+test-faults: ## the long fault suite (kills, outages; build tag faults) on real Kafka + redis-server
+	GOTEST_FLAGS="-tags faults -run ^TestFault" TEST_TIMEOUT=60m bash scripts/test.sh
 
 test-fast: ## unit tests and embedded-environment tests only (real-server tests skip and say so)
 	$(GO) test -count=1 ./...

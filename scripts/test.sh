@@ -3,7 +3,8 @@
 # real redis-server, which this script starts (fetching/installing them when missing) and stops.
 #
 # Usage: scripts/test.sh [go test packages...]     (default ./...)
-# Env:   GOTEST_FLAGS  extra flags for go test (e.g. -run TestX)
+# Env:   GOTEST_FLAGS  extra flags for go test (e.g. -run TestX; `make test-faults` passes
+#                      -tags faults -run ^TestFault)
 #        TEST_TIMEOUT  per-package timeout (default 20m)
 #
 # The full go test output is kept in artifacts/test.log; the summary at the end lists every test that
