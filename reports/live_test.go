@@ -51,7 +51,7 @@ func TestLiveReportsEqualTruth(t *testing.T) {
 				t.Fatalf("history covers %d months, want ≥ 2", len(truth.Months))
 			}
 			testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
-				cfg, failed := startPipeline(t, k, dir, generate.DatasetTransactions, generate.DatasetInventory)
+				cfg, failed := startPipeline(t, k, "", dir, generate.DatasetTransactions, generate.DatasetInventory)
 				d := waitLoaded(t, cfg, truth, failed)
 				checkRevenue(t, d, truth)
 				checkTop(t, d, truth)
@@ -61,9 +61,10 @@ func TestLiveReportsEqualTruth(t *testing.T) {
 	}
 }
 
-// startPipeline replays the datasets of dir into k and runs the processors the reports need
-// until the test ends; failed returns the first processor error.
-func startPipeline(t *testing.T, k testenv.Kafka, dir string, datasets ...string) (cfg cluster.Config, failed func() error) {
+// startPipeline replays the datasets of dir (under dir/<dataset>, or dir itself when a replay
+// profile is given) into k and runs the processors the reports need until the test ends; failed
+// returns the first processor error.
+func startPipeline(t *testing.T, k testenv.Kafka, profile, dir string, datasets ...string) (cfg cluster.Config, failed func() error) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg = cluster.Config{
@@ -79,6 +80,9 @@ func startPipeline(t *testing.T, k testenv.Kafka, dir string, datasets ...string
 		rc := replay.DefaultConfig()
 		rc.Paths, rc.Brokers, rc.Namespace = []string{filepath.Join(dir, ds)}, cfg.Brokers, cfg.Namespace
 		rc.Dataset = ds
+		if profile != "" {
+			rc.Paths[0], rc.Profile = dir, profile
+		}
 		rc.ManifestPath, rc.RejectsPath = filepath.Join(t.TempDir(), "manifest.json"), ""
 		if _, err := replay.Run(context.Background(), rc, logger); err != nil {
 			t.Fatalf("replay %s: %v", ds, err)
