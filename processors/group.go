@@ -13,6 +13,8 @@ import (
 	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/feedback"
 	"github.com/shopease/shopease/processors/inventory"
+	"github.com/shopease/shopease/processors/journeys"
+	"github.com/shopease/shopease/processors/sales"
 	"github.com/shopease/shopease/processors/transactions"
 )
 
@@ -28,6 +30,8 @@ var all = []runner{
 	{"activity", activity.Run},
 	{"inventory", inventory.Run},
 	{"feedback", feedback.Run},
+	{"sales", sales.Run},
+	{"journeys", journeys.Run},
 }
 
 // Run runs every processor of the ShopEase group until ctx is done or one fails; a failure stops

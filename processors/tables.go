@@ -5,6 +5,8 @@ import (
 
 	"github.com/shopease/shopease/codecs"
 	"github.com/shopease/shopease/processors/feedback"
+	"github.com/shopease/shopease/processors/journeys"
+	"github.com/shopease/shopease/processors/sales"
 	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/processors/transactions"
 	"github.com/shopease/shopease/processors/updatecount"
@@ -25,6 +27,9 @@ var Tables = []Table{
 	{topology.InventoryGroup, codecs.Product{}, "key: canonical SKU; value: product info, price, cost, on-hand units, daily closing stock"},
 	{topology.FeedbackGroup, feedback.ClaimCodec{}, "key: review id; value: the offset of the record that claimed it (dedupe)"},
 	{topology.RatingsGroup, feedback.RatingCodec{}, "key: product id; value: rating count, sum, distribution"},
+	{topology.SalesGroup, sales.ProductSalesCodec{}, "key: product id; value: per UTC month units sold/refunded/returned, line counts, gross, refunds, returns; newest event time; fence"},
+	{topology.RevenueGroup, sales.OrderMonthCodec{}, "key: month|order id; value: the order's sums in that month (monthly revenue and distinct orders are sums over a month's keys); fence"},
+	{topology.JourneysGroup, journeys.UserCodec{}, "key: pseudonymous user id; value: recent activity, purchases waiting for their session to end, released journeys; fence"},
 	{topology.UpdateCountGroup, updatecount.CountCodec{}, "key: SKU as received; value: records counted (the proving processor, not in `run`)"},
 }
 
