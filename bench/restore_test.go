@@ -4,42 +4,21 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
-	"github.com/lovoo/goka/storage"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/shopease/shopease/processors/cluster"
-	"github.com/shopease/shopease/tables"
 )
 
-// restoreRecords is the size of the changelog the restore benchmark recovers (issue 3: 1M).
+// restoreRecords is the size of the changelog the restore benchmarks recover (issues 3 and 8: 1M).
+// The changelog-only restore into memory, LevelDB and Pebble is tables.BenchmarkChangelogRestore.
 const restoreRecords = 1_000_000
-
-var (
-	restoreOnce  sync.Once
-	restoreTable string
-	restoreErr   error
-)
-
-// fillChangelog writes restoreRecords distinct keys with 100-byte values into a compacted
-// 8-partition table topic, once per benchmark process.
-func fillChangelog(b *testing.B, brokers []string) string {
-	restoreOnce.Do(func() {
-		restoreTable = fmt.Sprintf("bench-restore-%d-table", time.Now().UnixNano())
-		restoreErr = produceTable(brokers, restoreTable, restoreRecords)
-	})
-	if restoreErr != nil {
-		b.Fatal(restoreErr)
-	}
-	return restoreTable
-}
 
 func produceTable(brokers []string, topic string, n int) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerLinger(5*time.Millisecond),
@@ -80,40 +59,8 @@ func produceTable(brokers []string, topic string, n int) error {
 	return first
 }
 
-// BenchmarkTableRestore recovers the 1M-record changelog into an empty local store through a goka
-// view — the path every processor takes when its local state is missing — with goka's memory
-// store, goka's LevelDB store and the Pebble store of package tables.
-func BenchmarkTableRestore(b *testing.B) {
-	brokers := realBrokers(b)
-	table := fillChangelog(b, brokers)
-	stores := []struct {
-		name  string
-		build func(dir string) storage.Builder
-	}{
-		{"memory", func(string) storage.Builder { return storage.MemoryBuilder() }},
-		{"leveldb", func(dir string) storage.Builder { return storage.DefaultBuilder(dir) }},
-		{"pebble", func(dir string) storage.Builder { return tables.NewBuilder(dir) }},
-	}
-	for _, s := range stores {
-		b.Run(s.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				dir, err := os.MkdirTemp("", "bench-restore-")
-				if err != nil {
-					b.Fatal(err)
-				}
-				cfg := cluster.Config{Brokers: brokers, DataDir: dir, Storage: s.build}
-				if err := cfg.Validate(); err != nil {
-					b.Fatal(err)
-				}
-				elapsed := restoreView(b, cfg, goka.Table(table))
-				os.RemoveAll(dir)
-				b.ReportMetric(float64(restoreRecords)/elapsed.Seconds(), "records/s")
-				b.ReportMetric(elapsed.Seconds(), "s/restore")
-			}
-		})
-	}
-}
-
+// restoreView recovers table into cfg's storage through a goka view — the path every processor
+// takes when its local state is missing — and returns how long it took.
 func restoreView(b *testing.B, cfg cluster.Config, table goka.Table) time.Duration {
 	v, err := goka.NewView(cfg.Brokers, table, new(codec.Bytes), cfg.ViewOptions(table)...)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/shopease/shopease/codecs"
 	"github.com/shopease/shopease/processors"
 	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/topology"
@@ -134,10 +135,15 @@ func TestPIICanary(t *testing.T) {
 			}
 		}
 
-		// Positive control: the search finds the raw ids where they belong (the dead letters).
+		// Positive control: the raw ids are found where they belong: in the original bytes of the
+		// dead letters (base64 in the JSON, hence decoded first).
 		found := 0
 		for _, r := range dumpRaw(t, k.Brokers(), ns.Stream(topology.DeadLetter)) {
-			if strings.Contains(r.value, canaryPrefix) {
+			dl, err := codecs.DecodeDeadLetter([]byte(r.value))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(dl.Original), canaryPrefix) {
 				found++
 			}
 		}
