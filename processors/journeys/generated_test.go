@@ -1,0 +1,333 @@
+package journeys_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+
+	"github.com/shopease/shopease/codecs"
+	"github.com/shopease/shopease/event"
+	"github.com/shopease/shopease/generate"
+	"github.com/shopease/shopease/processors/activity"
+	"github.com/shopease/shopease/processors/cluster"
+	"github.com/shopease/shopease/processors/journeys"
+	"github.com/shopease/shopease/processors/outcome"
+	"github.com/shopease/shopease/processors/topology"
+	"github.com/shopease/shopease/processors/transactions"
+	"github.com/shopease/shopease/pseudonym"
+	"github.com/shopease/shopease/replay"
+	"github.com/shopease/shopease/tables"
+	"github.com/shopease/shopease/testenv"
+)
+
+// TestGeneratedJourneys replays a generated history into each Kafka — the transactions first, so
+// every purchase arrives before the activity that led to it — runs the two gateways and the
+// journeys processor, and compares the journeys topic with a reference computed from the clean
+// topics by a plain second implementation of the rules: one journey per order whose user's
+// activity passes the purchase + 30 min, each exactly once, every field equal.
+func TestGeneratedJourneys(t *testing.T) {
+	dir := t.TempDir()
+	gcfg := generate.Tiny()
+	gcfg.Dir = dir
+	truth, err := generate.Run(context.Background(), gcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, txs := truth.Datasets[generate.DatasetActivity].Accepted, truth.Datasets[generate.DatasetTransactions].Accepted
+	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
+		obs := &outcome.Counts{}
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg := cluster.Config{
+			Brokers: k.Brokers(), Namespace: testenv.Namespace(t), DataDir: t.TempDir(),
+			Pseudonyms: pseudonym.Demo(), Observer: obs, Logger: logger,
+			Storage: func(dir string) storage.Builder { return tables.NewBuilder(dir) },
+		}
+		if _, err := cfg.EnsureTopics(4); err != nil {
+			t.Fatal(err)
+		}
+		replayDataset(t, cfg, dir, generate.DatasetTransactions)
+		ctx, cancel := context.WithCancel(context.Background())
+		errs := make(chan error, 3)
+		for _, run := range []func(context.Context, cluster.Config, ...goka.ProcessorOption) error{
+			transactions.Run, activity.Run, journeys.Run,
+		} {
+			go func() { errs <- run(ctx, cfg) }()
+		}
+		defer func() {
+			cancel()
+			for range 3 {
+				if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("processor: %v", err)
+				}
+			}
+		}()
+		waitAccepted(t, obs, txs)
+		if n := len(readTopic(t, cfg, cfg.Namespace.Stream(topology.Journeys), 0)); n != 0 {
+			t.Fatalf("%d journeys before any activity", n)
+		}
+		replayDataset(t, cfg, dir, generate.DatasetActivity)
+		waitAccepted(t, obs, txs+acts)
+
+		want := reference(t, cfg, int(acts), int(txs))
+		got := map[string]journeys.Journey{}
+		for _, m := range readTopic(t, cfg, cfg.Namespace.Stream(topology.Journeys), len(want)) {
+			v, err := journeys.JourneyCodec{}.Decode(m.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := *v.(*journeys.Journey)
+			id := j.UserID + "|" + j.OrderID
+			if _, dup := got[id]; dup {
+				t.Errorf("journey %s emitted twice", id)
+			}
+			if string(m.Key) != j.UserID {
+				t.Errorf("journey %s keyed %q", id, m.Key)
+			}
+			got[id] = j
+		}
+		if len(want) < 20 {
+			t.Fatalf("only %d journeys expected; the history is too thin to test", len(want))
+		}
+		for id, w := range want {
+			if g, ok := got[id]; !ok || !reflect.DeepEqual(g, w) {
+				t.Errorf("%s:\n got %+v\nwant %+v", id, g, w)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%d journeys, reference %d", len(got), len(want))
+		}
+		var withSession, viewedBought int64
+		for _, j := range got {
+			if !j.SessionStart.IsZero() {
+				withSession++
+			}
+			viewedBought += j.ViewedThenBought
+		}
+		t.Logf("%d journeys exact (%d with a session, %d viewed-then-bought products) from %d activity events and %d lines",
+			len(got), withSession, viewedBought, acts, txs)
+	})
+}
+
+func replayDataset(t *testing.T, cfg cluster.Config, dir, ds string) {
+	t.Helper()
+	rc := replay.DefaultConfig()
+	rc.Paths, rc.Brokers, rc.Namespace = []string{filepath.Join(dir, ds)}, cfg.Brokers, cfg.Namespace
+	rc.Dataset = ds
+	rc.ManifestPath, rc.RejectsPath = filepath.Join(t.TempDir(), "manifest.json"), ""
+	if _, err := replay.Run(context.Background(), rc, cfg.Logger); err != nil {
+		t.Fatalf("replay %s: %v", ds, err)
+	}
+}
+
+// waitAccepted waits until the journeys processor has applied n records.
+func waitAccepted(t *testing.T, obs *outcome.Counts, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		got := obs.Of(journeys.Processor)
+		if got[outcome.Accepted] == n && len(got) == 1 {
+			return
+		}
+		if got[outcome.Accepted] > n || len(got) > 1 || time.Now().After(deadline) {
+			t.Fatalf("journeys outcomes %v, want %d accepted", got, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// reference reads the clean topics and computes the journeys by the rules, plainly: per user all
+// activity in time order; per order of purchase lines (time = its earliest line) a journey iff
+// some activity of the user is later than time + 30 min; the session is the events at or before
+// the purchase that share the last such event's session id (or, without one, the run back from
+// it with gaps ≤ 30 min), provided that event is within 30 min of the purchase.
+func reference(t *testing.T, cfg cluster.Config, acts, txs int) map[string]journeys.Journey {
+	t.Helper()
+	events := map[string][]*event.Activity{}
+	for _, m := range readTopic(t, cfg, cfg.Namespace.Stream(topology.CleanActivity), acts) {
+		a, err := codecs.DecodeActivity(m.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events[a.UserID] = append(events[a.UserID], a)
+	}
+	type order struct {
+		user, id string
+		at       time.Time
+		products []string
+		lines    int64
+		units    int64
+		amount   event.Money
+	}
+	orders := map[string]*order{}
+	for _, m := range readTopic(t, cfg, cfg.Namespace.Stream(topology.CleanTransactions), txs) {
+		l, err := codecs.DecodeTransactionLine(m.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Type != event.Purchase {
+			continue
+		}
+		k := l.UserID + "|" + l.OrderID
+		o := orders[k]
+		if o == nil {
+			o = &order{user: l.UserID, id: l.OrderID, at: l.Time}
+			orders[k] = o
+		}
+		if l.Time.Before(o.at) {
+			o.at = l.Time
+		}
+		if !slices.Contains(o.products, l.ProductID) {
+			o.products = append(o.products, l.ProductID)
+		}
+		amount, _ := l.Amount()
+		o.lines, o.units, o.amount = o.lines+1, o.units+l.Quantity, o.amount+amount
+	}
+	for _, es := range events {
+		sort.Slice(es, func(i, j int) bool {
+			if !es[i].Time.Equal(es[j].Time) {
+				return es[i].Time.Before(es[j].Time)
+			}
+			return es[i].EventID < es[j].EventID
+		})
+	}
+	gap := 30 * time.Minute
+	out := map[string]journeys.Journey{}
+	for k, o := range orders {
+		es := events[o.user]
+		if len(es) == 0 || !es[len(es)-1].Time.After(o.at.Add(gap)) {
+			continue
+		}
+		slices.Sort(o.products)
+		j := journeys.Journey{UserID: o.user, OrderID: o.id, PurchaseTime: o.at.UTC(), Bought: o.products,
+			Lines: o.lines, Units: o.units, Amount: o.amount}
+		var before []*event.Activity
+		for _, e := range es {
+			if !e.Time.After(o.at) {
+				before = append(before, e)
+			}
+		}
+		if n := len(before); n > 0 && o.at.Sub(before[n-1].Time) <= gap {
+			var session []*event.Activity
+			if sid := before[n-1].SessionID; sid != "" {
+				j.SessionID = sid
+				for _, e := range before {
+					if e.SessionID == sid {
+						session = append(session, e)
+					}
+				}
+			} else {
+				i := n - 1
+				for i > 0 && before[i].Time.Sub(before[i-1].Time) <= gap {
+					i--
+				}
+				session = before[i:]
+			}
+			j.SessionStart = session[0].Time.UTC()
+			j.SessionSeconds = int64(o.at.Sub(j.SessionStart) / time.Second)
+			j.EntryReferrer = session[0].Referrer
+			viewed := map[string]bool{}
+			for _, e := range session {
+				j.Events++
+				switch e.Type {
+				case event.PageView:
+					j.PageViews++
+				case event.ProductView:
+					j.ProductViews++
+					if j.SecondsToPurchase == nil {
+						s := int64(o.at.Sub(e.Time) / time.Second)
+						j.SecondsToPurchase = &s
+					}
+					if e.ProductID != "" {
+						viewed[e.ProductID] = true
+					}
+				case event.AddToCart:
+					j.CartAdds++
+				}
+			}
+			for p := range viewed {
+				j.Viewed = append(j.Viewed, p)
+				if slices.Contains(o.products, p) {
+					j.ViewedThenBought++
+				}
+			}
+			slices.Sort(j.Viewed)
+		}
+		out[k] = j
+	}
+	return out
+}
+
+// readTopic reads every record of topic, waiting until it holds at least want.
+func readTopic(t *testing.T, cfg cluster.Config, topic goka.Stream, want int) []*sarama.ConsumerMessage {
+	t.Helper()
+	name := string(topic)
+	client, err := sarama.NewClient(cfg.Brokers, cfg.Sarama())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var hwms map[int32]int64
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if err := client.RefreshMetadata(name); err != nil {
+			t.Fatalf("metadata of %s: %v", name, err)
+		}
+		ids, err := client.Partitions(name)
+		if err != nil {
+			t.Fatalf("partitions of %s: %v", name, err)
+		}
+		hwms = map[int32]int64{}
+		total := 0
+		for _, id := range ids {
+			off, err := client.GetOffset(name, id, sarama.OffsetNewest)
+			if err != nil {
+				t.Fatalf("offset of %s/%d: %v", name, id, err)
+			}
+			hwms[id] = off
+			total += int(off)
+		}
+		if total >= want || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	c, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var out []*sarama.ConsumerMessage
+	for id, hwm := range hwms {
+		if hwm == 0 {
+			continue
+		}
+		pc, err := c.ConsumePartition(name, id, sarama.OffsetOldest)
+		if err != nil {
+			t.Fatalf("consume %s/%d: %v", name, id, err)
+		}
+		for {
+			var m *sarama.ConsumerMessage
+			select {
+			case m = <-pc.Messages():
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%s/%d: nothing more after %d of %d records", name, id, len(out), hwm)
+			}
+			out = append(out, m)
+			if m.Offset >= hwm-1 {
+				break
+			}
+		}
+		_ = pc.Close()
+	}
+	return out
+}
