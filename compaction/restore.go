@@ -3,14 +3,14 @@ package compaction
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/lovoo/goka/storage"
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/shopease/shopease/tables"
 )
@@ -41,15 +41,24 @@ func Restore(s Snapshot, dataDir string, logger *slog.Logger, partitions ...int3
 			partitions = append(partitions, pm.Partition)
 		}
 	}
-	var out []RestoreResult
-	for _, p := range partitions {
-		r, err := restorePartition(s, dataDir, p, logger)
-		if err != nil {
-			return out, fmt.Errorf("compaction: restore %s partition %d: %w", s.Manifest.Table, p, err)
-		}
-		out = append(out, r)
+	// Partitions are independent stores: load them in parallel, one per CPU.
+	out := make([]RestoreResult, len(partitions))
+	errs := make([]error, len(partitions))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, p := range partitions {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i], errs[i] = restorePartition(s, dataDir, p, logger)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("compaction: restore %s partition %d: %w", s.Manifest.Table, p, errs[i])
+			}
+		}()
 	}
-	return out, nil
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 func restorePartition(s Snapshot, dataDir string, p int32, logger *slog.Logger) (RestoreResult, error) {
@@ -70,7 +79,7 @@ func restorePartition(s Snapshot, dataDir string, p int32, logger *slog.Logger) 
 	if err := os.RemoveAll(tmp); err != nil { // an interrupted restore's leftovers
 		return res, fmt.Errorf("remove %s: %w", tmp, err)
 	}
-	n, err := load(filepath.Join(s.Dir, pm.File), tmp, pm.Offset)
+	n, err := ingest(filepath.Join(s.Dir, pm.File), tmp, pm.Offset)
 	if err != nil {
 		os.RemoveAll(tmp)
 		return res, err
@@ -89,58 +98,6 @@ func restorePartition(s Snapshot, dataDir string, p int32, logger *slog.Logger) 
 		"offset", pm.Offset, "snapshot", filepath.Base(s.Dir))
 	res.Rows, res.Offset = n, pm.Offset
 	return res, nil
-}
-
-// load writes the part file's rows into a new Pebble store at dir and sets its offset last, in
-// recovery mode (batched, one sync at the end), so the offset is never stored ahead of the data.
-func load(part, dir string, offset int64) (int64, error) {
-	f, err := os.Open(part)
-	if err != nil {
-		return 0, fmt.Errorf("open %s: %w", part, err)
-	}
-	defer f.Close()
-	st, err := tables.Open(dir, tables.WithSyncPolicy(tables.SyncNever))
-	if err != nil {
-		return 0, err
-	}
-	if err := st.Open(); err != nil {
-		st.Close()
-		return 0, err
-	}
-	r := parquet.NewGenericReader[Row](f)
-	defer r.Close()
-	buf := make([]Row, 4096)
-	var n int64
-	for {
-		k, rerr := r.Read(buf)
-		for _, row := range buf[:k] {
-			v := row.Value
-			if v == nil {
-				v = []byte{} // an empty value is a value; nil would mean delete
-			}
-			if err := st.Set(row.Key, v); err != nil {
-				st.Close()
-				return n, err
-			}
-			n++
-		}
-		if errors.Is(rerr, io.EOF) {
-			break
-		}
-		if rerr != nil {
-			st.Close()
-			return n, fmt.Errorf("read %s: %w", part, rerr)
-		}
-	}
-	if err := st.SetOffset(offset); err != nil {
-		st.Close()
-		return n, err
-	}
-	if err := st.MarkRecovered(); err != nil {
-		st.Close()
-		return n, err
-	}
-	return n, st.Close()
 }
 
 // RestoringBuilder wraps a goka storage builder over dataDir (tables.NewBuilder(dataDir)): when
