@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 
 	"github.com/shopease/shopease/event"
@@ -66,8 +67,18 @@ func TestLiveReportsEqualTruth(t *testing.T) {
 // returns the first processor error.
 func startPipeline(t *testing.T, k testenv.Kafka, profile, dir string, datasets ...string) (cfg cluster.Config, failed func() error) {
 	t.Helper()
+	cfg = replayed(t, k, profile, dir, datasets...)
+	stop, failed := startProcessors(t, cfg)
+	t.Cleanup(stop)
+	return cfg, failed
+}
+
+// replayed returns the configuration of a fresh namespace on k with the datasets of dir replayed
+// into it (see startPipeline).
+func replayed(t *testing.T, k testenv.Kafka, profile, dir string, datasets ...string) cluster.Config {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg = cluster.Config{
+	cfg := cluster.Config{
 		Brokers: k.Brokers(), Namespace: testenv.Namespace(t), DataDir: t.TempDir(),
 		Pseudonyms: pseudonym.Demo(), Observer: &outcome.Counts{}, Logger: logger,
 		// goka's memory store sorts every key on each write; Pebble as in production.
@@ -88,12 +99,16 @@ func startPipeline(t *testing.T, k testenv.Kafka, profile, dir string, datasets 
 			t.Fatalf("replay %s: %v", ds, err)
 		}
 	}
+	return cfg
+}
+
+// startProcessors runs the transactions gateway, the inventory processor and the sales and
+// revenue processors; stop (idempotent) stops them and reports their errors, failed returns the
+// first error so far.
+func startProcessors(t *testing.T, cfg cluster.Config) (stop func(), failed func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	runs := []func(context.Context, cluster.Config) error{
-		func(ctx context.Context, c cluster.Config) error { return transactions.Run(ctx, c) },
-		func(ctx context.Context, c cluster.Config) error { return inventory.Run(ctx, c) },
-		func(ctx context.Context, c cluster.Config) error { return sales.Run(ctx, c) },
-	}
+	runs := []func(context.Context, cluster.Config, ...goka.ProcessorOption) error{transactions.Run, inventory.Run, sales.Run}
 	var mu sync.Mutex
 	var first error
 	var wg sync.WaitGroup
@@ -111,20 +126,23 @@ func startPipeline(t *testing.T, k testenv.Kafka, profile, dir string, datasets 
 		defer mu.Unlock()
 		return first
 	}
-	t.Cleanup(func() {
-		cancel()
-		stopped := make(chan struct{})
-		go func() { wg.Wait(); close(stopped) }()
-		select {
-		case <-stopped:
-		case <-time.After(60 * time.Second):
-			t.Error("the processors did not stop within 60 s")
-		}
-		if err := failed(); err != nil {
-			t.Errorf("processor: %v", err)
-		}
-	})
-	return cfg, failed
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			stopped := make(chan struct{})
+			go func() { wg.Wait(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-time.After(60 * time.Second):
+				t.Error("the processors did not stop within 60 s")
+			}
+			if err := failed(); err != nil {
+				t.Errorf("processor: %v", err)
+			}
+		})
+	}
+	return stop, failed
 }
 
 // waitLoaded loads the tables until they hold every accepted transaction line and inventory
