@@ -64,9 +64,12 @@ type Config struct {
 	// MaxRowBytes is the largest row accepted; a longer row is rejected as too_large and reading
 	// goes on after it.
 	MaxRowBytes int
-	// BatchBytes, BatchLinger and BatchMessages tune the producer's batching (sarama Flush.*).
-	BatchBytes    int
-	BatchLinger   time.Duration
+	// BatchBytes and BatchLinger tune the producer's batching: a batch is sent when it holds
+	// BatchBytes or when its first record has waited BatchLinger.
+	BatchBytes  int
+	BatchLinger time.Duration
+	// BatchMessages must be 0: the producer (franz-go) closes batches on size and time only.
+	// It is kept so that configurations that set it fail loudly instead of being ignored.
 	BatchMessages int
 	// ProgressInterval is the period of the plain progress lines when stderr is not a terminal.
 	ProgressInterval time.Duration
@@ -147,8 +150,8 @@ func (c *Config) Validate() error {
 	if c.BatchLinger <= 0 {
 		c.BatchLinger = d.BatchLinger
 	}
-	if c.BatchMessages < 0 {
-		bad("negative batch messages %d", c.BatchMessages)
+	if c.BatchMessages != 0 {
+		bad("batch messages %d: batches close on size and linger only; leave it 0", c.BatchMessages)
 	}
 	if c.ProgressInterval <= 0 {
 		c.ProgressInterval = d.ProgressInterval

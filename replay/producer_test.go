@@ -3,8 +3,15 @@ package replay
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/shopease/shopease/codecs"
 	"github.com/shopease/shopease/event"
@@ -79,6 +86,100 @@ func TestSendEvent(t *testing.T) {
 		l, err := codecs.DecodeTransactionLine(tx[0].value)
 		if err != nil || l.UnitPrice != event.MustMoney("2.50") {
 			t.Errorf("transaction %+v, %v", l, err)
+		}
+	})
+}
+
+// TestGokaPartition checks that replay puts every key in the partition goka expects it in:
+// sarama's hash partitioner over goka.DefaultHasher, which goka's emitters, processors and views
+// use. 10,000 keys of the shapes replay sends (line ids, user ids, SKUs, empty, arbitrary bytes)
+// for several partition counts, through the franz-go partitioner the producer is configured with.
+func TestGokaPartition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	keys := [][]byte{nil, {}, []byte("17850"), []byte("536365-1"), []byte("C536379-12")}
+	for len(keys) < 10_000 {
+		switch len(keys) % 3 {
+		case 0:
+			keys = append(keys, []byte(fmt.Sprintf("%d-%d", 536365+rng.IntN(50_000), 1+rng.IntN(40))))
+		case 1:
+			keys = append(keys, []byte(fmt.Sprintf("u%08x", rng.Uint32())))
+		default:
+			k := make([]byte, rng.IntN(40))
+			for i := range k {
+				k[i] = byte(rng.Uint32())
+			}
+			keys = append(keys, k)
+		}
+	}
+	kp := gokaPartitioner().ForTopic("t")
+	for _, n := range []int32{1, 2, 3, 4, 7, 8, 10, 12, 16, 24, 32, 64, 100} {
+		sp := sarama.NewCustomHashPartitioner(goka.DefaultHasher())("t")
+		counts := make([]int, n)
+		for _, k := range keys {
+			want, err := sp.Partition(&sarama.ProducerMessage{Topic: "t", Key: sarama.ByteEncoder(k)}, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := kp.Partition(&kgo.Record{Topic: "t", Key: k}, int(n)); got != int(want) {
+				t.Fatalf("%d partitions, key %q: partition %d, goka's %d", n, k, got, want)
+			}
+			counts[want]++
+		}
+		// Every partition gets keys: a partitioner stuck on a few partitions would also agree
+		// with itself.
+		for p, c := range counts {
+			if c == 0 {
+				t.Errorf("%d partitions: no key in partition %d", n, p)
+			}
+		}
+	}
+}
+
+// TestSendPartitions sends 400 keyed records and reads them back: each is in the partition of
+// its key by goka's hasher, in the order sent within its partition, with its headers.
+func TestSendPartitions(t *testing.T) {
+	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
+		ns := testenv.Namespace(t)
+		createTopics(t, k.Brokers(), ns)
+		topic := string(ns.Stream(topology.Activity))
+		var acked []*Record
+		p, err := NewProducer(k.Brokers(), WithCallbacks(func(r *Record) { acked = append(acked, r) }, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 400
+		at := time.Date(2011, 1, 4, 10, 0, 0, 0, time.UTC)
+		for i := range n {
+			r := &Record{Topic: topic, Key: fmt.Appendf(nil, "user-%d", i%37), Value: fmt.Appendf(nil, "%d", i),
+				Time: at.Add(time.Duration(i) * time.Second), Meta: i,
+				Headers: []sarama.RecordHeader{{Key: []byte(HeaderSource), Value: []byte("src")}, {Key: []byte(HeaderRow), Value: fmt.Appendf(nil, "%d", i+1)}}}
+			if err := p.Send(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if st := p.Stats(); st.Sent != n || st.Acked != n || st.Failed != 0 || len(acked) != n {
+			t.Fatalf("stats %+v, %d callbacks, want %d sent and acknowledged", st, len(acked), n)
+		}
+		recs := readTopic(t, k.Brokers(), topic)
+		if len(recs) != n {
+			t.Fatalf("%d records on %s, want %d", len(recs), topic, n)
+		}
+		last := map[int32]int{}
+		for _, r := range recs {
+			i, _ := strconv.Atoi(string(r.value))
+			if want := gokaPartition([]byte(r.key), testPartitions); r.partition != want {
+				t.Errorf("key %s in partition %d, goka's is %d", r.key, r.partition, want)
+			}
+			if prev, ok := last[r.partition]; ok && i < prev {
+				t.Errorf("partition %d: record %d after %d", r.partition, i, prev)
+			}
+			last[r.partition] = i
+			if r.src != "src" || r.row != int64(i+1) || !r.time.Equal(at.Add(time.Duration(i)*time.Second)) {
+				t.Errorf("record %d: src %q row %d time %v", i, r.src, r.row, r.time)
+			}
 		}
 	})
 }
