@@ -1,6 +1,7 @@
 package compaction
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,8 +10,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/lovoo/goka/storage"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/shopease/shopease/tables"
 )
@@ -100,15 +104,62 @@ func restorePartition(s Snapshot, dataDir string, p int32, logger *slog.Logger) 
 	return res, nil
 }
 
+// BuilderOption configures RestoringBuilder.
+type BuilderOption func(*builderOptions)
+
+type builderOptions struct {
+	logger        *slog.Logger
+	highWaterMark func(topic string, partition int32) (int64, error)
+}
+
+// WithLogger sets the logger of restores (default: discard).
+func WithLogger(l *slog.Logger) BuilderOption { return func(o *builderOptions) { o.logger = l } }
+
+// WithHighWaterMark lets RestoringBuilder check a snapshot against the changelog before using it:
+// a snapshot whose offset is at or beyond the partition's high-water mark was taken of another
+// incarnation of the topic (deleted and created again), and goka, finding a stored offset past the
+// end, would take the stale state as recovered. Such a snapshot is skipped. KafkaHighWaterMark
+// gives one from brokers.
+func WithHighWaterMark(f func(topic string, partition int32) (int64, error)) BuilderOption {
+	return func(o *builderOptions) { o.highWaterMark = f }
+}
+
+// KafkaHighWaterMark returns a high-water-mark lookup for WithHighWaterMark.
+func KafkaHighWaterMark(brokers []string) func(topic string, partition int32) (int64, error) {
+	return func(topic string, partition int32) (int64, error) {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+		if err != nil {
+			return 0, fmt.Errorf("compaction: kafka client: %w", err)
+		}
+		defer cl.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			return 0, fmt.Errorf("compaction: end offset of %s/%d: %w", topic, partition, err)
+		}
+		o, ok := ends.Lookup(topic, partition)
+		if !ok {
+			return 0, fmt.Errorf("compaction: %s has no partition %d", topic, partition)
+		}
+		return o.Offset, nil
+	}
+}
+
 // RestoringBuilder wraps a goka storage builder over dataDir (tables.NewBuilder(dataDir)): when
 // goka opens a table partition that has no local state and the lake has a snapshot of that table,
 // the partition is first restored from the newest snapshot, so goka's recovery replays only the
 // changelog after the snapshot's offset. Any failure to restore is logged and goka recovers from
 // the changelog as it would without a snapshot.
-func RestoringBuilder(lakeDir, dataDir string, inner storage.Builder, logger *slog.Logger) storage.Builder {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+func RestoringBuilder(lakeDir, dataDir string, inner storage.Builder, opts ...BuilderOption) storage.Builder {
+	o := builderOptions{logger: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
 	}
+	logger := o.logger
 	return func(topic string, partition int32) (storage.Storage, error) {
 		if _, err := os.Stat(tables.PartitionDir(dataDir, topic, partition)); errors.Is(err, fs.ErrNotExist) {
 			s, err := Newest(lakeDir, topic)
@@ -117,6 +168,11 @@ func RestoringBuilder(lakeDir, dataDir string, inner storage.Builder, logger *sl
 			case err != nil:
 				logger.Warn("compaction: cannot list snapshots; recovering from the changelog", "table", topic, "error", err)
 			default:
+				if err := checkAgainstChangelog(s, topic, partition, o.highWaterMark); err != nil {
+					logger.Warn("compaction: snapshot not used; recovering from the changelog", "table", topic,
+						"partition", partition, "error", err)
+					break
+				}
 				if _, err := Restore(s, dataDir, logger, partition); err != nil {
 					logger.Warn("compaction: restore failed; recovering from the changelog", "table", topic,
 						"partition", partition, "error", err)
@@ -125,4 +181,24 @@ func RestoringBuilder(lakeDir, dataDir string, inner storage.Builder, logger *sl
 		}
 		return inner(topic, partition)
 	}
+}
+
+// ErrStaleSnapshot is returned (and logged by RestoringBuilder) when a snapshot's offset is beyond
+// the changelog's end.
+var ErrStaleSnapshot = errors.New("compaction: snapshot is ahead of the changelog")
+
+func checkAgainstChangelog(s Snapshot, topic string, p int32, hwm func(string, int32) (int64, error)) error {
+	pm, ok := s.Manifest.Partition(p)
+	if hwm == nil || !ok || pm.Offset < 0 {
+		return nil
+	}
+	end, err := hwm(topic, p)
+	if err != nil {
+		return err
+	}
+	if pm.Offset >= end {
+		return fmt.Errorf("%w: %s partition %d: snapshot offset %d, changelog end %d (topic recreated?)",
+			ErrStaleSnapshot, topic, p, pm.Offset, end)
+	}
+	return nil
 }

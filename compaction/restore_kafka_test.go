@@ -172,7 +172,8 @@ func TestRestoreEqualsChangelogRecovery(t *testing.T) {
 		auto := filepath.Join(t.TempDir(), "auto")
 		var logBuf bytes.Buffer
 		autoLog := slog.New(slog.NewTextHandler(&logBuf, nil))
-		recoverView(t, cfg, table, compaction.RestoringBuilder(lakeDir, auto, tables.NewBuilder(auto), autoLog))
+		recoverView(t, cfg, table, compaction.RestoringBuilder(lakeDir, auto, tables.NewBuilder(auto),
+			compaction.WithLogger(autoLog), compaction.WithHighWaterMark(compaction.KafkaHighWaterMark(cfg.Brokers))))
 		if n := bytes.Count(logBuf.Bytes(), []byte("compaction: restored")); n != parts {
 			t.Errorf("RestoringBuilder restored %d partitions, want %d; log:\n%s", n, parts, logBuf.String())
 		}

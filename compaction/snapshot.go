@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ type Row struct {
 	Value []byte `parquet:"value,zstd"`
 }
 
-// Config configures a compaction run (Compact).
+// Config configures a compaction run (Compact). One compactor at a time may write to a lake.
 type Config struct {
 	Brokers []string
 	LakeDir string
@@ -118,6 +119,9 @@ func snapshotTable(ctx context.Context, cfg Config, adm *kadm.Client, table stri
 		return Snapshot{}, err
 	}
 	root := TableDir(cfg.LakeDir, table)
+	if err := removeLeftovers(root); err != nil {
+		return Snapshot{}, err
+	}
 	name := "snapshot=" + created.Format(snapshotTimeFormat)
 	tmp := filepath.Join(root, "."+name+".tmp")
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
@@ -329,6 +333,23 @@ func writePart(path string, state map[string][]byte, rowGroupRows int) (int64, i
 		return 0, 0, fmt.Errorf("close %s: %w", path, err)
 	}
 	return int64(len(keys)), fi.Size(), nil
+}
+
+// removeLeftovers removes the temp dirs of runs that died (SIGKILL, power loss) before publishing.
+// One compactor runs per lake at a time (documented in Config), so no temp dir is in use here.
+func removeLeftovers(root string) error {
+	entries, err := os.ReadDir(root)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("list %s: %w", root, err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".snapshot=") && strings.HasSuffix(e.Name(), ".tmp") {
+			if err := os.RemoveAll(filepath.Join(root, e.Name())); err != nil {
+				return fmt.Errorf("remove leftover %s: %w", e.Name(), err)
+			}
+		}
+	}
+	return nil
 }
 
 // prune removes all but the newest keep snapshots of table, oldest first.

@@ -1,0 +1,88 @@
+package compaction
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/shopease/shopease/tables"
+)
+
+// writeTestSnapshot writes a complete snapshot of table with one partition holding state, consistent
+// with changelog offset offset.
+func writeTestSnapshot(t *testing.T, lakeDir, table, name string, state map[string][]byte, offset int64) Snapshot {
+	t.Helper()
+	dir := filepath.Join(TableDir(lakeDir, table), "snapshot="+name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n, size, err := writePart(filepath.Join(dir, "part-0.parquet"), state, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manifest{Version: 1, Table: table, Schema: schema, Partitions: []PartitionManifest{
+		{Partition: 0, File: "part-0.parquet", Offset: offset, EndOffset: offset + 1, Rows: n, Bytes: size}}}
+	b, _ := json.Marshal(m)
+	if err := writeFileSync(filepath.Join(dir, ManifestName), b); err != nil {
+		t.Fatal(err)
+	}
+	return Snapshot{Dir: dir, Manifest: m}
+}
+
+func TestRestoringBuilder(t *testing.T) {
+	const table = "t-table"
+	lakeDir := t.TempDir()
+	state := map[string][]byte{"a": []byte("1"), "b": {}, "c": []byte("333")}
+	writeTestSnapshot(t, lakeDir, table, "20240101T000000.000Z", map[string][]byte{"old": []byte("x")}, 3)
+	writeTestSnapshot(t, lakeDir, table, "20240201T000000.000Z", state, 41)
+	cases := []struct {
+		name       string
+		hwm        int64
+		wantKeys   int
+		wantOffset int64
+	}{
+		{"snapshot behind the changelog end", 50, 3, 41},
+		{"snapshot at the end", 42, 3, 41},
+		{"changelog shorter than the snapshot (topic recreated)", 41, 0, -3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dataDir := t.TempDir()
+			b := RestoringBuilder(lakeDir, dataDir, tables.NewBuilder(dataDir),
+				WithHighWaterMark(func(string, int32) (int64, error) { return c.hwm, nil }))
+			st, err := b(table, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			off, err := st.GetOffset(-3)
+			if err != nil || off != c.wantOffset {
+				t.Errorf("offset %d %v, want %d", off, err, c.wantOffset)
+			}
+			var got []string
+			it, _ := st.Iterator()
+			for it.Next() {
+				v, _ := it.Value()
+				got = append(got, fmt.Sprintf("%s=%s", it.Key(), v))
+			}
+			it.Release()
+			if len(got) != c.wantKeys || (c.wantKeys == 3 && fmt.Sprint(got) != "[a=1 b= c=333]") {
+				t.Errorf("restored %v, want %d keys of the newest snapshot", got, c.wantKeys)
+			}
+		})
+	}
+}
+
+func TestRestoreSkipsExistingState(t *testing.T) {
+	lakeDir, dataDir := t.TempDir(), t.TempDir()
+	s := writeTestSnapshot(t, lakeDir, "t-table", "20240101T000000.000Z", map[string][]byte{"k": []byte("v")}, 7)
+	if err := os.MkdirAll(tables.PartitionDir(dataDir, "t-table", 0), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Restore(s, dataDir, nil)
+	if err != nil || len(res) != 1 || !res[0].Skipped || res[0].Rows != 0 {
+		t.Fatalf("restore over existing state: %+v %v", res, err)
+	}
+}
