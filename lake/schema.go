@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopease/shopease/codecs"
 	"github.com/shopease/shopease/event"
+	"github.com/shopease/shopease/processors/journeys"
 	"github.com/shopease/shopease/processors/topology"
 )
 
@@ -17,6 +18,7 @@ const (
 	Activity     = "activity"
 	Inventory    = "inventory"
 	Feedback     = "feedback"
+	Journeys     = "journeys"
 )
 
 // TransactionRow is one clean transaction line. UnitPrice and Amount are DECIMAL(18,3) (int64
@@ -88,6 +90,33 @@ type FeedbackRow struct {
 	KafkaOffset    int64     `parquet:"kafka_offset,zstd"`
 }
 
+// JourneyRow is one purchase journey (processors/journeys): the session that led to an order. Its
+// date is the UTC date of the purchase. SessionStart is NULL when no activity preceded the
+// purchase; SecondsToPurchase is NULL without a product view. Amount is DECIMAL(18,3).
+type JourneyRow struct {
+	UserPseudonym     string     `parquet:"user_pseudonym,zstd"`
+	OrderID           string     `parquet:"order_id,zstd"`
+	PurchaseTime      time.Time  `parquet:"purchase_time,timestamp(microsecond),zstd"`
+	SessionID         string     `parquet:"session_id,zstd"`
+	SessionStart      *time.Time `parquet:"session_start,timestamp(microsecond),optional,zstd"`
+	SessionSeconds    int64      `parquet:"session_seconds,zstd"`
+	Events            int64      `parquet:"events,zstd"`
+	PageViews         int64      `parquet:"page_views,zstd"`
+	ProductViews      int64      `parquet:"product_views,zstd"`
+	CartAdds          int64      `parquet:"cart_adds,zstd"`
+	Viewed            []string   `parquet:"viewed,list,zstd"`
+	Bought            []string   `parquet:"bought,list,zstd"`
+	ViewedThenBought  int64      `parquet:"viewed_then_bought,zstd"`
+	SecondsToPurchase *int64     `parquet:"seconds_to_purchase,optional,zstd"`
+	EntryReferrer     string     `parquet:"entry_referrer,zstd,dict"`
+	Lines             int64      `parquet:"lines,zstd"`
+	Units             int64      `parquet:"units,zstd"`
+	Amount            int64      `parquet:"amount,decimal(3:18),zstd"`
+	Origin            string     `parquet:"origin,zstd"`
+	KafkaPartition    int32      `parquet:"kafka_partition,zstd"`
+	KafkaOffset       int64      `parquet:"kafka_offset,zstd"`
+}
+
 // Every row also carries its lineage: Origin is the raw record it was derived from
 // ("topic/partition/offset", the fence header; a processor restarted after a crash may emit a record
 // twice, and the copies share it), KafkaPartition and KafkaOffset locate it in its clean topic.
@@ -102,12 +131,13 @@ type Dataset struct {
 	open func(w writerTarget, o options) rowWriter
 }
 
-// Datasets lists the archived clean topics. Journeys join it once that processor emits records.
+// Datasets lists the archived topics.
 var Datasets = []Dataset{
 	{Transactions, topology.CleanTransactions, decodeTransaction, openWriter[TransactionRow]},
 	{Activity, topology.CleanActivity, decodeActivity, openWriter[ActivityRow]},
 	{Inventory, topology.CleanInventory, decodeInventory, openWriter[InventoryRow]},
 	{Feedback, topology.CleanFeedback, decodeFeedback, openWriter[FeedbackRow]},
+	{Journeys, topology.Journeys, decodeJourney, openWriter[JourneyRow]},
 }
 
 // FindDataset returns the dataset named name.
@@ -173,6 +203,28 @@ func decodeFeedback(v []byte, origin string, p int32, off int64) (any, time.Time
 	return FeedbackRow{
 		ReviewID: r.ReviewID, UserPseudonym: r.UserID, ProductID: r.ProductID, Rating: int32(r.Rating),
 		Title: r.Title, Text: r.Text, EventTime: t, Origin: origin, KafkaPartition: p, KafkaOffset: off,
+	}, t, nil
+}
+
+func decodeJourney(v []byte, origin string, p int32, off int64) (any, time.Time, error) {
+	d, err := journeys.JourneyCodec{}.Decode(v)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	j := d.(*journeys.Journey)
+	t := j.PurchaseTime.UTC()
+	var start *time.Time
+	if !j.SessionStart.IsZero() {
+		s := j.SessionStart.UTC()
+		start = &s
+	}
+	return JourneyRow{
+		UserPseudonym: j.UserID, OrderID: j.OrderID, PurchaseTime: t, SessionID: j.SessionID,
+		SessionStart: start, SessionSeconds: j.SessionSeconds, Events: j.Events, PageViews: j.PageViews,
+		ProductViews: j.ProductViews, CartAdds: j.CartAdds, Viewed: j.Viewed, Bought: j.Bought,
+		ViewedThenBought: j.ViewedThenBought, SecondsToPurchase: j.SecondsToPurchase,
+		EntryReferrer: j.EntryReferrer, Lines: j.Lines, Units: j.Units, Amount: int64(j.Amount),
+		Origin: origin, KafkaPartition: p, KafkaOffset: off,
 	}, t, nil
 }
 
