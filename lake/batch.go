@@ -192,7 +192,7 @@ func (w *partitionWriter) flush() error {
 		df := w.files[d]
 		if err := df.w.close(); err != nil {
 			df.f.Close()
-			return fmt.Errorf("lake: %s: %w", df.f.Name(), err)
+			return fmt.Errorf("%s: %w", df.f.Name(), err)
 		}
 		final := filepath.Join(filepath.Dir(df.f.Name()), fileName(w.partition, w.first, w.last))
 		if err := publish(df.f, final); err != nil {
