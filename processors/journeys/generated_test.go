@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/shopease/shopease/generate"
 	"github.com/shopease/shopease/processors/activity"
 	"github.com/shopease/shopease/processors/cluster"
+	"github.com/shopease/shopease/processors/fence"
 	"github.com/shopease/shopease/processors/journeys"
 	"github.com/shopease/shopease/processors/outcome"
 	"github.com/shopease/shopease/processors/topology"
@@ -53,7 +55,7 @@ func TestGeneratedJourneys(t *testing.T) {
 			Pseudonyms: pseudonym.Demo(), Observer: obs, Logger: logger,
 			Storage: func(dir string) storage.Builder { return tables.NewBuilder(dir) },
 		}
-		if _, err := cfg.EnsureTopics(4); err != nil {
+		if _, err := cfg.EnsureTopics(rawPartitions); err != nil {
 			t.Fatal(err)
 		}
 		replayDataset(t, cfg, dir, generate.DatasetTransactions)
@@ -119,6 +121,9 @@ func TestGeneratedJourneys(t *testing.T) {
 	})
 }
 
+// rawPartitions is the partition count of the raw topics in this test.
+const rawPartitions = 4
+
 func replayDataset(t *testing.T, cfg cluster.Config, dir, ds string) {
 	t.Helper()
 	rc := replay.DefaultConfig()
@@ -148,26 +153,64 @@ func waitAccepted(t *testing.T, obs *outcome.Counts, n int64) {
 
 // reference reads the clean topics and computes the journeys by the rules, plainly: per user all
 // activity in time order; per order of purchase lines (time = its earliest line) a journey iff
-// some activity of the user is later than time + 30 min; the session is the events at or before
+// some activity of the user is later than time + 30 min, or the activity clock of the user's
+// partition (as the processor reports it: the first event's time, then each event's time at least
+// a ClockStep past the last report) is later than time + 30 min + Slack; the session is the events at or before
 // the purchase that share the last such event's session id (or, without one, the run back from
 // it with gaps ≤ 30 min), provided that event is within 30 min of the purchase.
 func reference(t *testing.T, cfg cluster.Config, acts, txs int) map[string]journeys.Journey {
 	t.Helper()
 	events := map[string][]*event.Activity{}
-	for _, m := range readTopic(t, cfg, cfg.Namespace.Stream(topology.CleanActivity), acts) {
+	msgs := readTopic(t, cfg, cfg.Namespace.Stream(topology.CleanActivity), acts)
+	sort.Slice(msgs, func(i, j int) bool { return msgs[i].Offset < msgs[j].Offset })
+	type source struct {
+		partition int32
+		origin    string
+	}
+	reported := map[source]time.Time{}
+	for _, m := range msgs {
 		a, err := codecs.DecodeActivity(m.Value)
 		if err != nil {
 			t.Fatal(err)
 		}
 		events[a.UserID] = append(events[a.UserID], a)
+		var origin string
+		for _, h := range m.Headers {
+			if string(h.Key) == fence.Header {
+				o, err := fence.ParseOrigin(string(h.Value))
+				if err != nil {
+					t.Fatal(err)
+				}
+				origin = o.Topic + "/" + strconv.Itoa(int(o.Partition))
+			}
+		}
+		k := source{m.Partition, origin}
+		if last, ok := reported[k]; !ok || !a.Time.Before(last.Add(journeys.ClockStep)) {
+			reported[k] = a.Time
+		}
+	}
+	// A partition's watermark: the oldest clock of its sources, once all rawPartitions reported.
+	clocks := map[int32]time.Time{}
+	seen := map[int32]int{}
+	for k, at := range reported {
+		seen[k.partition]++
+		if c, ok := clocks[k.partition]; !ok || at.Before(c) {
+			clocks[k.partition] = at
+		}
+	}
+	for p, n := range seen {
+		if n < rawPartitions {
+			delete(clocks, p)
+		}
 	}
 	type order struct {
-		user, id string
-		at       time.Time
-		products []string
-		lines    int64
-		units    int64
-		amount   event.Money
+		partition int32
+		user, id  string
+		at        time.Time
+		products  []string
+		lines     int64
+		units     int64
+		amount    event.Money
 	}
 	orders := map[string]*order{}
 	for _, m := range readTopic(t, cfg, cfg.Namespace.Stream(topology.CleanTransactions), txs) {
@@ -181,7 +224,7 @@ func reference(t *testing.T, cfg cluster.Config, acts, txs int) map[string]journ
 		k := l.UserID + "|" + l.OrderID
 		o := orders[k]
 		if o == nil {
-			o = &order{user: l.UserID, id: l.OrderID, at: l.Time}
+			o = &order{partition: m.Partition, user: l.UserID, id: l.OrderID, at: l.Time}
 			orders[k] = o
 		}
 		if l.Time.Before(o.at) {
@@ -205,7 +248,8 @@ func reference(t *testing.T, cfg cluster.Config, acts, txs int) map[string]journ
 	out := map[string]journeys.Journey{}
 	for k, o := range orders {
 		es := events[o.user]
-		if len(es) == 0 || !es[len(es)-1].Time.After(o.at.Add(gap)) {
+		own := len(es) > 0 && es[len(es)-1].Time.After(o.at.Add(gap))
+		if !own && !clocks[o.partition].After(o.at.Add(gap+journeys.Slack)) {
 			continue
 		}
 		slices.Sort(o.products)

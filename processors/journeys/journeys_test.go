@@ -32,7 +32,7 @@ func newHarness(t *testing.T) *harness {
 	tt := tester.New(t)
 	h := &harness{t: t, tt: tt, counts: &outcome.Counts{}, offsets: map[string]int64{}}
 	h.cfg = cluster.Config{Brokers: []string{"tester"}, Namespace: "unit.", Observer: h.counts}
-	p, err := New(h.cfg, goka.WithTester(tt))
+	p, err := New(h.cfg, 1, goka.WithTester(tt))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,5 +203,56 @@ func TestJourneysUndecodable(t *testing.T) {
 	h.feed(topology.CleanTransactions, "raw.transactions", "x~1", []byte("nope"), nil)
 	if got := h.counts.Of(Processor)[outcome.Rejected(event.ReasonUndecodable)]; got != 2 {
 		t.Errorf("%d undecodable, want 2", got)
+	}
+}
+
+// TestJourneyFlushedByPartitionWatermark: a purchase whose user shows no later activity is
+// released once the activity of the user's partition (here one source) passes the purchase +
+// Bound + Slack, and not before.
+func TestJourneyFlushedByPartitionWatermark(t *testing.T) {
+	h := newHarness(t)
+	h.activity("x~1", "10:00", event.ProductView, "P1", "", "ad")
+	h.purchase("x~1", "O4", "P1", 1, "9.99", "10:03")
+	h.activity("y~1", "10:38", event.PageView, "", "", "") // due is 10:38: not past it
+	if got := h.emitted(); len(got) != 0 {
+		t.Fatalf("flushed at the due time: %+v", got)
+	}
+	h.activity("y~1", "10:39", event.PageView, "", "", "")
+	want := []Journey{{UserID: "x~1", OrderID: "O4", PurchaseTime: at("10:03"), SessionStart: at("10:00"),
+		SessionSeconds: 180, Events: 1, ProductViews: 1, Viewed: []string{"P1"}, Bought: []string{"P1"},
+		ViewedThenBought: 1, SecondsToPurchase: secs(180), EntryReferrer: "ad", Lines: 1, Units: 1,
+		Amount: event.MustMoney("9.99")}}
+	if got := h.emitted(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("journeys %+v\nwant %+v", got, want)
+	}
+	sched := h.tt.TableValue(h.cfg.Namespace.Table(Group), ScheduleKey(0)).(*User)
+	if len(sched.Timers) != 0 || len(sched.Clocks) != 1 || !time.Unix(0, sched.Clocks[0].Offset).Equal(at("10:39")) {
+		t.Errorf("schedule after the flush: %+v", sched)
+	}
+	x := h.tt.TableValue(h.cfg.Namespace.Table(Group), "x~1").(*User)
+	if !x.FlushMark.Equal(at("10:34")) || len(x.Pending) != 0 || len(x.Done) != 1 {
+		t.Errorf("user after the flush: flush mark %s, pending %v, done %d", x.FlushMark, x.Pending, len(x.Done))
+	}
+}
+
+// TestWatermarkWaitsForEverySource: the schedule's watermark is the slowest source's clock, and
+// none until every source has reported.
+func TestWatermarkWaitsForEverySource(t *testing.T) {
+	var u User
+	u.Tick("raw/0", at("10:00"))
+	if wm := u.Watermark(2); !wm.IsZero() {
+		t.Errorf("watermark %s with one of two sources", wm)
+	}
+	u.Tick("raw/1", at("09:30"))
+	u.Tick("raw/0", at("09:00")) // clocks never go back
+	if wm := u.Watermark(2); !wm.Equal(at("09:30")) {
+		t.Errorf("watermark %s, want 09:30", wm)
+	}
+	due := u.Schedule(&Timer{User: "a", Due: at("09:29")}, u.Watermark(2))
+	if !reflect.DeepEqual(due, []string{"a"}) || len(u.Timers) != 0 {
+		t.Errorf("due %v, timers %v", due, u.Timers)
+	}
+	if due := u.Schedule(&Timer{User: "b", Due: at("09:30")}, u.Watermark(2)); len(due) != 0 || len(u.Timers) != 1 {
+		t.Errorf("due %v at the watermark itself, timers %v", due, u.Timers)
 	}
 }

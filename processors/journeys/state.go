@@ -27,6 +27,15 @@ const Keep = 12 * time.Hour
 // recognized (and its journey re-emitted on a redelivery).
 const DoneKept = 7 * 24 * time.Hour
 
+// Slack is how far past a purchase's due time (purchase + Bound) the activity watermark of the
+// user's partition must be before the purchase is flushed without activity of its own user: the
+// activity of one raw partition arrives in event-time order up to this much disorder.
+const Slack = 5 * time.Minute
+
+// ClockStep is how much the activity time of one source must advance before the processor tells
+// the partition's schedule (one loop message per step, not per event).
+const ClockStep = time.Minute
+
 // maxEvents caps the activity a user keeps, whatever Keep says (a bot's clickstream).
 const maxEvents = 5000
 
@@ -62,13 +71,75 @@ type User struct {
 	// Events is the recent activity, in (time, id) order.
 	Events []Event `json:"events,omitempty"`
 	// ActivityMark is the newest activity event time seen: the user's activity watermark.
-	ActivityMark time.Time  `json:"activity_mark"`
-	Pending      []Purchase `json:"pending,omitempty"`
-	Done         []Done     `json:"done,omitempty"`
+	ActivityMark time.Time `json:"activity_mark"`
+	// FlushMark is the activity time of the user's partition, less Slack, when the schedule last
+	// flushed the user: it releases pending purchases as ActivityMark does.
+	FlushMark time.Time  `json:"flush_mark,omitempty"`
+	Pending   []Purchase `json:"pending,omitempty"`
+	Done      []Done     `json:"done,omitempty"`
 	// LateActivity counts activity older than a journey already emitted from its time span;
 	// LateLines counts purchase lines of orders already emitted.
 	LateActivity int64 `json:"late_activity,omitempty"`
 	LateLines    int64 `json:"late_lines,omitempty"`
+
+	// Clocks and Timers are used by the schedule keys only (ScheduleKey), never by a user: the
+	// activity time reported by each raw activity partition (source) feeding this partition, and
+	// the purchases waiting for the watermark.
+	Clocks []fence.Mark `json:"clocks,omitempty"`
+	Timers []Timer      `json:"timers,omitempty"`
+}
+
+// Tick records that source has reached at (clocks only move forward).
+func (u *User) Tick(source string, at time.Time) {
+	ns := at.UnixNano()
+	for i := range u.Clocks {
+		if u.Clocks[i].Source == source {
+			u.Clocks[i].Offset = max(u.Clocks[i].Offset, ns)
+			return
+		}
+	}
+	u.Clocks = append(u.Clocks, fence.Mark{Source: source, Offset: ns})
+	slices.SortFunc(u.Clocks, func(a, b fence.Mark) int { return compareStrings(a.Source, b.Source) })
+}
+
+// Watermark is the partition's activity watermark once all sources have reported: the oldest of
+// their clocks. A user's activity comes from one raw partition, in event-time order, but the
+// clean partition interleaves all raw partitions at their own pace, so only the slowest source
+// bounds what may still arrive. Zero while fewer than sources have reported.
+func (u *User) Watermark(sources int) time.Time {
+	if sources <= 0 || len(u.Clocks) < sources {
+		return time.Time{}
+	}
+	low := u.Clocks[0].Offset
+	for _, c := range u.Clocks[1:] {
+		low = min(low, c.Offset)
+	}
+	return time.Unix(0, low).UTC()
+}
+
+// Timer is a pending purchase in a partition's schedule: flush User once Clock is past Due.
+type Timer struct {
+	User string    `json:"user"`
+	Due  time.Time `json:"due"` // purchase time + Bound + Slack
+}
+
+// Schedule adds a timer (once) and returns the users whose timers the watermark has passed,
+// removing them.
+func (u *User) Schedule(t *Timer, watermark time.Time) []string {
+	if t != nil && !slices.Contains(u.Timers, *t) {
+		u.Timers = append(u.Timers, *t)
+	}
+	var due []string
+	u.Timers = slices.DeleteFunc(u.Timers, func(t Timer) bool {
+		if watermark.After(t.Due) {
+			if !slices.Contains(due, t.User) {
+				due = append(due, t.User)
+			}
+			return true
+		}
+		return false
+	})
+	return due
 }
 
 // AddActivity adds an activity event.
@@ -96,25 +167,30 @@ func eventLess(a, b *Event) bool {
 
 // AddPurchaseLine adds a purchase line to its pending order; a line of an order already released
 // is counted late.
-func (u *User) AddPurchaseLine(l *event.TransactionLine) error {
+// It returns the order's purchase time when that is new (a new order, or an earlier line), so
+// that the caller schedules a flush for it.
+func (u *User) AddPurchaseLine(l *event.TransactionLine) (time.Time, error) {
 	for _, d := range u.Done {
 		if d.Journey.OrderID == l.OrderID {
 			u.LateLines++
-			return nil
+			return time.Time{}, nil
 		}
 	}
 	amount, err := l.Amount()
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
+	var scheduled time.Time
 	i := slices.IndexFunc(u.Pending, func(p Purchase) bool { return p.OrderID == l.OrderID })
 	if i < 0 {
 		u.Pending = append(u.Pending, Purchase{OrderID: l.OrderID, At: l.Time.UTC()})
 		i = len(u.Pending) - 1
+		scheduled = l.Time.UTC()
 	}
 	p := &u.Pending[i]
 	if l.Time.Before(p.At) {
 		p.At = l.Time.UTC()
+		scheduled = p.At
 	}
 	if !slices.Contains(p.Products, l.ProductID) {
 		p.Products = append(p.Products, l.ProductID)
@@ -129,7 +205,7 @@ func (u *User) AddPurchaseLine(l *event.TransactionLine) error {
 		}
 		return compareStrings(a.OrderID, b.OrderID)
 	})
-	return nil
+	return scheduled, nil
 }
 
 func compareStrings(a, b string) int {
@@ -142,14 +218,18 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-// Release builds the journeys of the pending purchases that the activity watermark has passed by
-// more than Bound, in purchase order, remembers them as Done (released by origin), and prunes
+// Release builds the journeys of the pending purchases that the activity watermark (or the
+// partition's, via FlushMark) has passed by more than Bound, in purchase order, remembers them as Done (released by origin), and prunes
 // what is no longer needed.
 func (u *User) Release(user string, origin string) []Journey {
 	var out []Journey
 	keep := u.Pending[:0]
+	mark := u.ActivityMark
+	if u.FlushMark.After(mark) {
+		mark = u.FlushMark
+	}
 	for _, p := range u.Pending {
-		if u.ActivityMark.After(p.At.Add(Bound)) {
+		if mark.After(p.At.Add(Bound)) {
 			j := u.journey(user, &p)
 			out = append(out, j)
 			u.Done = append(u.Done, Done{Journey: j, ReleasedBy: origin})
