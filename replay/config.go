@@ -65,7 +65,9 @@ type Config struct {
 	// goes on after it.
 	MaxRowBytes int
 	// BatchBytes and BatchLinger tune the producer's batching: a batch is sent when it holds
-	// BatchBytes or when its first record has waited BatchLinger.
+	// BatchBytes or when its first record has waited BatchLinger. BatchBytes is also the largest
+	// batch, so a row whose record does not fit in one (less 1 KiB of framing) is rejected as
+	// too_large; it lies between 16 KiB and 1 MiB (the broker's default max.message.bytes).
 	BatchBytes  int
 	BatchLinger time.Duration
 	// BatchMessages must be 0: the producer (franz-go) closes batches on size and time only.
@@ -84,6 +86,13 @@ const (
 	DefaultRejectsPath  = "shopease-replay-rejects.ndjson"
 	DefaultCompression  = "lz4"
 	DefaultMaxRowBytes  = 1 << 20
+)
+
+// Bounds of Config.BatchBytes: batches below 16 KiB cost a request per few records, and the
+// broker refuses batches above its max.message.bytes (1,048,588 by default).
+const (
+	minBatchBytes = 16 << 10
+	maxBatchBytes = 1 << 20
 )
 
 // DefaultConfig returns a Config with every default set; the caller adds Paths and Brokers.
@@ -144,8 +153,11 @@ func (c *Config) Validate() error {
 		bad("max row bytes %d below 64", c.MaxRowBytes)
 	}
 	d := DefaultConfig()
-	if c.BatchBytes <= 0 {
+	if c.BatchBytes == 0 {
 		c.BatchBytes = d.BatchBytes
+	}
+	if c.BatchBytes < minBatchBytes || c.BatchBytes > maxBatchBytes {
+		bad("batch bytes %d not between %d and %d", c.BatchBytes, minBatchBytes, maxBatchBytes)
 	}
 	if c.BatchLinger <= 0 {
 		c.BatchLinger = d.BatchLinger

@@ -28,6 +28,10 @@ func TestConfigValidate(t *testing.T) {
 		{"negative rate", func(c *Config) { c.Rate = -1 }, "negative rate"},
 		{"unknown compression", func(c *Config) { c.Compression = "brotli" }, `unknown compression "brotli"`},
 		{"tiny rows", func(c *Config) { c.MaxRowBytes = 10 }, "below 64"},
+		{"smallest batches", func(c *Config) { c.BatchBytes = 16 << 10 }, ""},
+		{"batches too small", func(c *Config) { c.BatchBytes = 16<<10 - 1 }, "batch bytes 16383 not between 16384 and 1048576"},
+		{"batches above the broker's limit", func(c *Config) { c.BatchBytes = 1<<20 + 1 }, "batch bytes 1048577 not between"},
+		{"batch message count", func(c *Config) { c.BatchMessages = 500 }, "batch messages 500"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

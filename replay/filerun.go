@@ -18,10 +18,19 @@ import (
 	"github.com/shopease/shopease/event"
 )
 
-// maxRecordBytes bounds key + value + headers of one record: sarama refuses records above its
-// Producer.MaxMessageBytes (1,000,000 by default, the broker's own limit is 1,048,588), so a
-// larger one is rejected as too_large here, with its row, instead of failing at the producer.
+// maxRecordBytes bounds key + value of one record: the broker refuses batches above its
+// max.message.bytes (1,048,588 by default) and the producer fails a record that does not fit in
+// one batch of Config.BatchBytes, so a larger one is rejected as too_large here, with its row,
+// instead of failing at the producer (see recordLimit).
 const maxRecordBytes = 1_000_000 - 1024
+
+// recordLimit is the largest key + value sent with batches of batchBytes: 1 KiB is left for the
+// batch and record framing and the two replay headers (about 80 bytes).
+func recordLimit(batchBytes int) int { return min(maxRecordBytes, batchBytes-1024) }
+
+// deadLetterFraming bounds a dead letter's bytes besides its base64 original: field names,
+// reason, detail (replay's details are short), source, time.
+const deadLetterFraming = 2048
 
 // manifestSaveEvery is how often the acknowledged progress is written to the manifest.
 const manifestSaveEvery = 5 * time.Second
@@ -189,6 +198,7 @@ func (r *runner) replayFile(ctx context.Context, f *fileRun) error {
 	src2 := []byte(f.plan.id)
 	pace := pacer{rate: r.cfg.Rate}
 	lastSave := time.Now()
+	limit := recordLimit(r.cfg.BatchBytes)
 	for {
 		if err := ctx.Err(); err != nil {
 			return fail(err)
@@ -205,7 +215,7 @@ func (r *runner) replayFile(ctx context.Context, f *fileRun) error {
 		rej := &rejection{rw.reason, rw.detail}
 		if rw.reason == "" {
 			rec, rej = fm.mapRow(rw)
-			if rej == nil && len(rec.key)+len(rec.value)+64 > maxRecordBytes {
+			if rej == nil && len(rec.key)+len(rec.value) > limit {
 				rej = &rejection{event.ReasonTooLarge, fmt.Sprintf("record of %d bytes above the producer's limit", len(rec.key)+len(rec.value))}
 			}
 		}
@@ -234,7 +244,7 @@ func (r *runner) replayFile(ctx context.Context, f *fileRun) error {
 		it.Meta = it
 		if rej == nil {
 			it.Topic, it.Key, it.Value, it.Time = topic, rec.key, rec.value, rec.time
-		} else if err := r.deadLetter(it, f, base, rw, rej); err != nil {
+		} else if err := r.deadLetter(it, f, base, rw, rej, limit); err != nil {
 			return fail(err)
 		}
 		if err := pace.wait(ctx); err != nil {
@@ -254,16 +264,26 @@ func (r *runner) replayFile(ctx context.Context, f *fileRun) error {
 }
 
 // deadLetter makes it the dead letter of a rejected row: the original bytes, reason, file:line.
-func (r *runner) deadLetter(it *item, f *fileRun, base string, rw *row, rej *rejection) error {
+// The original is cut so that the dead letter fits in limit bytes: it travels base64-encoded
+// (4/3 of its size), and a row may be as long as MaxRowBytes.
+func (r *runner) deadLetter(it *item, f *fileRun, base string, rw *row, rej *rejection, limit int) error {
 	source := base + ":" + strconv.FormatInt(rw.line, 10)
-	it.reason, it.detail, it.raw = rej.reason, rej.detail, bytes.Clone(rw.raw)
+	raw, detail := rw.raw, rej.detail
+	if keep := (limit - deadLetterFraming) / 4 * 3; len(raw) > keep {
+		raw = raw[:keep]
+		detail += fmt.Sprintf(" (original cut to its first %d of %d bytes)", keep, len(rw.raw))
+	}
+	it.reason, it.detail, it.raw = rej.reason, detail, bytes.Clone(raw)
 	now := time.Now().UTC()
 	v, err := codecs.DeadLetter{}.Encode(&event.DeadLetter{
-		Reason: string(rej.reason), Detail: rej.detail, Source: source, Processor: "replay",
+		Reason: string(rej.reason), Detail: detail, Source: source, Processor: "replay",
 		Dataset: string(f.plan.ds), Original: it.raw, Time: now,
 	})
 	if err != nil {
 		return fmt.Errorf("encode dead letter of line %d: %w", rw.line, err)
+	}
+	if n := len(source) + len(v); n > limit {
+		return fmt.Errorf("dead letter of line %d: %d bytes above the record limit of %d", rw.line, n, limit)
 	}
 	it.Topic, it.Key, it.Value, it.Time = r.dlq, []byte(source), v, now
 	return nil

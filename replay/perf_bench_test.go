@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,7 +29,9 @@ const perfRecords = 500_000
 // Kafka's own kafka-producer-perf-test with that record size on the same broker (issue 4's target:
 // replay ≥ 70% of it). The file is plain CSV and holds the testdata rows over and over under fresh
 // invoice numbers and descriptions cut to perfDescription bytes, so records have the size and
-// shape of the full data's (291 bytes on average).
+// shape of the full data's (291 bytes on average). With REPLAY_PERF_PAYLOADS=FILE it also writes
+// the records' values to FILE, one a line, for kafka-producer-perf-test's --payload-file: the tool
+// then sends the very bytes replay sends (same compressibility), without keys and headers.
 func BenchmarkReplayPerfCompare(b *testing.B) {
 	brokers := testenv.RealKafka(b).Brokers()
 	n := perfRecords
@@ -39,6 +43,9 @@ func BenchmarkReplayPerfCompare(b *testing.B) {
 	}
 	path := filepath.Join(b.TempDir(), "online-retail-perf.csv")
 	synthesizeOnlineRetail(b, path, n)
+	if out := os.Getenv("REPLAY_PERF_PAYLOADS"); out != "" {
+		writePerfPayloads(b, path, out)
+	}
 	var rows, sentBytes int64
 	var secs float64
 	for i := 0; i < b.N; i++ {
@@ -129,6 +136,51 @@ func synthesizeOnlineRetail(b *testing.B, path string, n int) {
 		b.Fatal(err)
 	}
 	if err := out.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// writePerfPayloads maps the rows of the Online Retail CSV at path as replay does and writes each
+// record's value to out, one a line (the wire format is JSON without raw newlines).
+func writePerfPayloads(b *testing.B, path, out string) {
+	b.Helper()
+	src, err := openSource(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	rows, err := newCSVRows(src.r, DefaultMaxRowBytes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fm, err := newFileMapper(builtinProfiles[ProfileOnlineRetail].mappings[dsTransactions], dsTransactions, filepath.Base(path), rows.header)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for {
+		rw, err := rows.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec, rej := fm.mapRow(rw)
+		if rw.reason != "" || rej != nil {
+			b.Fatalf("line %d: not a record: %s %v", rw.line, rw.reason, rej)
+		}
+		w.Write(rec.value)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,6 +182,52 @@ func TestSendPartitions(t *testing.T) {
 			if r.src != "src" || r.row != int64(i+1) || !r.time.Equal(at.Add(time.Duration(i)*time.Second)) {
 				t.Errorf("record %d: src %q row %d time %v", i, r.src, r.row, r.time)
 			}
+		}
+	})
+}
+
+// TestRecordLimit replays rows whose records come close to the batch size: with 16 KiB batches,
+// a record of 15,000 bytes is sent (it fits in a batch with its headers and framing) and one of
+// more than 15,360 (16 KiB less 1 KiB) is rejected as too_large, with its line, and not lost.
+func TestRecordLimit(t *testing.T) {
+	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
+		ns := testenv.Namespace(t)
+		createTopics(t, k.Brokers(), ns)
+		tx := filepath.Join(t.TempDir(), "transactions", "2024-03-01.csv")
+		row := func(id, desc string) string {
+			return id + ",o1,purchase,u1,P1," + desc + ",2,4.95,GBP,UK,2024-03-01T10:15:00Z\n"
+		}
+		writeFile(t, tx, "line_id,order_id,type,user_id,product_id,description,quantity,unit_price,currency,country,time\n"+
+			row("o1-1", strings.Repeat("a", 15_000-300))+row("o1-2", strings.Repeat("b", 15_360))+row("o1-3", "Mug"))
+		cfg := testConfig(t, k.Brokers(), ns, tx)
+		cfg.BatchBytes = 16 << 10
+		s := run(t, cfg)
+		if s.Total.Read != 3 || s.Total.Sent != 2 || s.Total.Lost != 0 || s.Total.Rejected[event.ReasonTooLarge] != 1 {
+			t.Fatalf("total %+v, want 3 read, 2 sent, 1 too_large", s.Total)
+		}
+		recs := readTopic(t, k.Brokers(), string(ns.Stream(topology.Transactions)))
+		sizes := map[string]int{}
+		for _, r := range recs {
+			sizes[r.key] = len(r.key) + len(r.value)
+		}
+		if len(sizes) != 2 || sizes["o1-1"] < 14_900 || sizes["o1-1"] > 15_360 || sizes["o1-3"] == 0 {
+			t.Errorf("record sizes by key %v, want o1-1 of about 15,000 bytes and o1-3", sizes)
+		}
+		checkRejects(t, cfg.RejectsPath, []rejectLine{{File: tx, Line: 3, Row: 2, Dataset: "transactions", Reason: event.ReasonTooLarge}})
+		// The dead letter carries the row's first (15,360 - 2,048) / 4 * 3 bytes: base64 makes
+		// them 4/3 as long, and the rest of the dead letter must fit too.
+		dl := readTopic(t, k.Brokers(), string(ns.Stream(topology.DeadLetter)))
+		if len(dl) != 1 {
+			t.Fatalf("%d dead letters, want 1", len(dl))
+		}
+		d, err := codecs.DecodeDeadLetter(dl[0].value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := strings.TrimSuffix(row("o1-2", strings.Repeat("b", 15_360)), "\n")
+		cut := fmt.Sprintf("(original cut to its first 9984 of %d bytes)", len(line))
+		if string(d.Original) != line[:9984] || d.Reason != "too_large" || !strings.HasSuffix(d.Detail, cut) {
+			t.Errorf("dead letter: reason %s, detail %q, original of %d bytes", d.Reason, d.Detail, len(d.Original))
 		}
 	})
 }
