@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lovoo/goka"
+
 	"github.com/shopease/shopease/compaction"
 	"github.com/shopease/shopease/lake"
 	"github.com/shopease/shopease/processors"
@@ -89,8 +91,10 @@ Example:
 				return err
 			}
 			var topics []string
-			if len(args) == 0 {
-				for _, t := range processors.Tables {
+			codecs := map[string]goka.Codec{}
+			for _, t := range processors.Tables {
+				codecs[string(cfg.Namespace.Table(t.Group))] = t.Codec
+				if len(args) == 0 {
 					topics = append(topics, string(cfg.Namespace.Table(t.Group)))
 				}
 			}
@@ -112,7 +116,7 @@ Example:
 				}
 			}
 			snaps, err := compaction.Compact(ctx, compaction.Config{Brokers: cfg.Brokers, LakeDir: lakeDir,
-				Tables: topics, Keep: keep, Progress: progress, Logger: e.log})
+				Tables: topics, Codecs: codecs, Keep: keep, Progress: progress, Logger: e.log})
 			for _, s := range snaps {
 				var rows int64
 				for _, p := range s.Manifest.Partitions {

@@ -9,7 +9,8 @@
 //	<lake>/tables/<table topic>/snapshot=<…>/_manifest.json
 //
 // A part file holds one partition's keys and values (columns key STRING, value BINARY: the table
-// codec's bytes, unchanged), sorted by key. The manifest records per partition the changelog offset
+// codec's bytes, unchanged; value_json STRING: the value decoded by the table's codec as JSON, for
+// SQL, NULL when the run was given no codec), sorted by key. The manifest records per partition the changelog offset
 // the part is consistent with: the part equals the changelog's records [0, offset] applied in order
 // (a nil value deletes its key, as goka's DefaultUpdate does). The offset has goka's meaning of a
 // stored table offset: the last record applied, so goka's recovery resumes at offset+1.

@@ -60,6 +60,7 @@ type Column struct {
 var schema = []Column{
 	{"key", "STRING", "table key"},
 	{"value", "BINARY", "table value as the table codec encoded it"},
+	{"value_json", "STRING (JSON), nullable", "the value decoded with the table codec, as JSON; NULL when the run had no codec for the table"},
 }
 
 // Snapshot is a complete snapshot found in the lake.

@@ -30,7 +30,7 @@ func BenchmarkRestoreLoad(b *testing.B) {
 	}
 	for p := range parts {
 		file := fmt.Sprintf("part-%d.parquet", p)
-		n, size, err := writePart(filepath.Join(dir, file), states[p], 65_536)
+		n, size, err := writePart(filepath.Join(dir, file), states[p], 65_536, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

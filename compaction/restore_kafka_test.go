@@ -133,10 +133,13 @@ func TestRestoreEqualsChangelogRecovery(t *testing.T) {
 		}
 		produce(t, cl, table, 1, 3000, 800)
 		lakeDir := t.TempDir()
-		ccfg := compaction.Config{Brokers: cfg.Brokers, LakeDir: lakeDir, Tables: []string{table}, Keep: 1, Logger: logger}
+		ccfg := compaction.Config{Brokers: cfg.Brokers, LakeDir: lakeDir, Tables: []string{table, table + "-missing"}, Keep: 1, Logger: logger}
 		snaps, err := compaction.Compact(context.Background(), ccfg)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(snaps) != 1 {
+			t.Fatalf("%d snapshots, want 1 (the missing table skipped)", len(snaps))
 		}
 		var rows, offsets int64
 		for _, pm := range snaps[0].Manifest.Partitions {

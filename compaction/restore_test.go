@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/lovoo/goka/codec"
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/shopease/shopease/tables"
 )
 
@@ -18,7 +21,7 @@ func writeTestSnapshot(t *testing.T, lakeDir, table, name string, state map[stri
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	n, size, err := writePart(filepath.Join(dir, "part-0.parquet"), state, 2)
+	n, size, err := writePart(filepath.Join(dir, "part-0.parquet"), state, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,5 +87,24 @@ func TestRestoreSkipsExistingState(t *testing.T) {
 	res, err := Restore(s, dataDir, nil)
 	if err != nil || len(res) != 1 || !res[0].Skipped || res[0].Rows != 0 {
 		t.Fatalf("restore over existing state: %+v %v", res, err)
+	}
+}
+
+func TestWritePartValueJSON(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "part-0.parquet")
+	n, _, err := writePart(path, map[string][]byte{"b": []byte("two"), "a": []byte(`one "1"`)}, 10, new(codec.String))
+	if err != nil || n != 2 {
+		t.Fatalf("writePart: %d %v", n, err)
+	}
+	rows, err := parquet.ReadFile[Row](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%s=%s json=%s", r.Key, r.Value, *r.ValueJSON))
+	}
+	if want := `[a=one "1" json="one \"1\"" b=two json="two"]`; fmt.Sprint(got) != want {
+		t.Errorf("rows %s, want %s", fmt.Sprint(got), want)
 	}
 }

@@ -13,18 +13,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lovoo/goka"
 	"github.com/parquet-go/parquet-go"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
+
+// ErrNoTopic is returned by snapshotTable for a table whose changelog topic does not exist; Compact
+// skips such tables.
+var ErrNoTopic = errors.New("compaction: no changelog topic")
 
 // ErrBadConfig is returned by Config.Validate.
 var ErrBadConfig = errors.New("compaction: bad config")
 
-// Row is one table entry in a part file.
+// Row is one table entry in a part file. ValueJSON is the value decoded with the table's codec and
+// encoded as JSON, for SQL (DuckDB's json functions); restore reads Value only.
 type Row struct {
-	Key   string `parquet:"key,zstd"`
-	Value []byte `parquet:"value,zstd"`
+	Key       string  `parquet:"key,zstd"`
+	Value     []byte  `parquet:"value,zstd"`
+	ValueJSON *string `parquet:"value_json,optional,zstd"`
 }
 
 // Config configures a compaction run (Compact). One compactor at a time may write to a lake.
@@ -33,6 +41,9 @@ type Config struct {
 	LakeDir string
 	// Tables are the table topics to snapshot, with namespace ("shopease-ratings-table").
 	Tables []string
+	// Codecs, by table topic, fill the value_json column; a table without one leaves it NULL. A
+	// value its codec cannot decode fails the run (the table would be corrupt).
+	Codecs map[string]goka.Codec
 	// Keep is how many snapshots per table survive a run (default 3, at least 1).
 	Keep int
 	// RowGroupRows is the most rows in one Parquet row group (default 65,536).
@@ -92,6 +103,12 @@ func Compact(ctx context.Context, cfg Config) ([]Snapshot, error) {
 	var out []Snapshot
 	for _, table := range cfg.Tables {
 		s, err := snapshotTable(ctx, cfg, kadm.NewClient(cl), table)
+		if errors.Is(err, ErrNoTopic) {
+			// A table whose processor never ran (its changelog does not exist yet) has nothing to
+			// snapshot; the others still get theirs.
+			cfg.Logger.Info("compaction: no changelog topic; skipped", "table", table)
+			continue
+		}
 		if err != nil {
 			return out, fmt.Errorf("compaction: snapshot %s: %w", table, err)
 		}
@@ -108,6 +125,9 @@ func snapshotTable(ctx context.Context, cfg Config, adm *kadm.Client, table stri
 	ends, err := adm.ListEndOffsets(ctx, table)
 	if err == nil {
 		err = ends.Error()
+	}
+	if errors.Is(err, kerr.UnknownTopicOrPartition) || (err == nil && len(ends[table]) == 0) {
+		return Snapshot{}, fmt.Errorf("%w: %s", ErrNoTopic, table)
 	}
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("end offsets: %w", err)
@@ -198,7 +218,7 @@ func snapshotPartition(ctx context.Context, cfg Config, table string, p int32, e
 	}
 	cfg.Logger.Debug("compaction: partition read", "table", table, "partition", p, "records", read)
 	file := fmt.Sprintf("part-%d.parquet", p)
-	n, size, err := writePart(filepath.Join(dir, file), state, cfg.RowGroupRows)
+	n, size, err := writePart(filepath.Join(dir, file), state, cfg.RowGroupRows, cfg.Codecs[table])
 	if err != nil {
 		return PartitionManifest{}, err
 	}
@@ -293,7 +313,7 @@ func readPart(path string) ([]Row, error) {
 }
 
 // writePart writes state sorted by key to path (fsynced) and returns the row count and file size.
-func writePart(path string, state map[string][]byte, rowGroupRows int) (int64, int64, error) {
+func writePart(path string, state map[string][]byte, rowGroupRows int, c goka.Codec) (int64, int64, error) {
 	keys := make([]string, 0, len(state))
 	for k := range state {
 		keys = append(keys, k)
@@ -307,7 +327,16 @@ func writePart(path string, state map[string][]byte, rowGroupRows int) (int64, i
 		parquet.MaxRowsPerRowGroup(int64(rowGroupRows)), parquet.CreatedBy("shopease", "compaction", "1"))
 	buf := make([]Row, 0, 4096)
 	for i, k := range keys {
-		buf = append(buf, Row{Key: k, Value: state[k]})
+		row := Row{Key: k, Value: state[k]}
+		if c != nil {
+			js, err := valueJSON(c, row.Value)
+			if err != nil {
+				f.Close()
+				return 0, 0, fmt.Errorf("key %q: %w", k, err)
+			}
+			row.ValueJSON = &js
+		}
+		buf = append(buf, row)
 		if len(buf) == cap(buf) || i == len(keys)-1 {
 			if _, err := w.Write(buf); err != nil {
 				f.Close()
@@ -350,6 +379,18 @@ func removeLeftovers(root string) error {
 		}
 	}
 	return nil
+}
+
+func valueJSON(c goka.Codec, v []byte) (string, error) {
+	d, err := c.Decode(v)
+	if err != nil {
+		return "", fmt.Errorf("decode value: %w", err)
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return "", fmt.Errorf("value as JSON: %w", err)
+	}
+	return string(b), nil
 }
 
 // prune removes all but the newest keep snapshots of table, oldest first.
