@@ -66,14 +66,20 @@ func TestGeneratedJourneys(t *testing.T) {
 		} {
 			go func() { errs <- run(ctx, cfg) }()
 		}
-		defer func() {
+		stopped := false
+		stop := func() {
+			if stopped {
+				return
+			}
+			stopped = true
 			cancel()
 			for range 3 {
 				if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
 					t.Errorf("processor: %v", err)
 				}
 			}
-		}()
+		}
+		defer stop()
 		waitAccepted(t, obs, txs)
 		if n := len(readTopic(t, cfg, cfg.Namespace.Stream(topology.Journeys), 0)); n != 0 {
 			t.Fatalf("%d journeys before any activity", n)
@@ -118,7 +124,97 @@ func TestGeneratedJourneys(t *testing.T) {
 		}
 		t.Logf("%d journeys exact (%d with a session, %d viewed-then-bought products) from %d activity events and %d lines",
 			len(got), withSession, viewedBought, acts, txs)
+
+		stop()
+		checkRedelivery(t, cfg, got, acts+txs)
 	})
+}
+
+// checkRedelivery resets the journeys group's committed offsets (inputs and loop) to 0 under its
+// kept table, as if it had crashed before committing anything: every record is fenced, each
+// releasing record (or flush) emits its journeys again byte for byte, and nothing else changes.
+func checkRedelivery(t *testing.T, cfg cluster.Config, first map[string]journeys.Journey, records int64) {
+	t.Helper()
+	ns := cfg.Namespace
+	group := ns.Group(journeys.Group)
+	before := readTopic(t, cfg, ns.Stream(topology.Journeys), len(first))
+	for _, topic := range []goka.Stream{ns.Stream(topology.CleanActivity), ns.Stream(topology.CleanTransactions), goka.Stream(string(group) + "-loop")} {
+		resetOffsets(t, cfg, group, topic)
+	}
+	obs := &outcome.Counts{}
+	cfg.Observer = obs
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- journeys.Run(ctx, cfg) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("journeys: %v", err)
+		}
+	}()
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		got := obs.Of(journeys.Processor)
+		if got[outcome.Duplicate] == records && len(got) == 1 {
+			break
+		}
+		if len(got) > 1 || time.Now().After(deadline) {
+			t.Fatalf("redelivered outcomes %v, want %d duplicates", got, records)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	after := readTopic(t, cfg, ns.Stream(topology.Journeys), 2*len(first))
+	copies := map[string]int{}
+	firstBytes := map[string]string{}
+	for _, m := range before {
+		firstBytes[string(m.Key)+"|"+string(m.Value)] = ""
+	}
+	for _, m := range after {
+		k := string(m.Key) + "|" + string(m.Value)
+		if _, ok := firstBytes[k]; !ok {
+			t.Errorf("a journey after redelivery differs from every first one: %s", m.Value)
+		}
+		copies[k]++
+	}
+	for k, n := range copies {
+		if n != 2 {
+			t.Errorf("journey emitted %d times in all, want 2 (original and redelivery): %.80s", n, k)
+		}
+	}
+	if len(after) != 2*len(first) {
+		t.Errorf("%d journey records after redelivery, want %d", len(after), 2*len(first))
+	}
+}
+
+// resetOffsets commits offset 0 for every partition of topic in the (stopped) group.
+func resetOffsets(t *testing.T, cfg cluster.Config, group goka.Group, topic goka.Stream) {
+	t.Helper()
+	client, err := sarama.NewClient(cfg.Brokers, cfg.Sarama())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	om, err := sarama.NewOffsetManagerFromClient(string(group), client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := client.Partitions(string(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		pom, err := om.ManagePartition(string(topic), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pom.ResetOffset(0, "")
+		if err := pom.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	om.Commit()
+	if err := om.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // rawPartitions is the partition count of the raw topics in this test.
