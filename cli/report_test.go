@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopease/shopease/generate"
+	"github.com/shopease/shopease/testenv"
+)
+
+// TestReportUsage: a report needs one known name, --live and a known format (exit 2 otherwise).
+func TestReportUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"report"},
+		{"report", "--live", "bogus"},
+		{"report", "top-products"},
+		{"report", "--live", "top-products", "--format", "xml"},
+		{"report", "--live", "top-products", "--as-of", "yesterday"},
+	} {
+		if out, code := runMain(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2:\n%s", args, code, out)
+		}
+	}
+}
+
+// TestReportLive runs `shopease run` over a replayed Tiny history and asks `report --live
+// monthly-revenue --format csv` until it prints the generator's truth, on both Kafkas.
+func TestReportLive(t *testing.T) {
+	dir := t.TempDir()
+	if out, code := runMain(t, "generate", "--preset", "tiny", "--out", dir+"/h"); code != 0 {
+		t.Fatalf("generate: %s", out)
+	}
+	truth, err := generate.LoadTruth(dir + "/h/truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "month,gross,refunds,returns,net,orders,net_change,net_change_pct\n"
+	for i, m := range truth.Months {
+		change, pct := "", ""
+		if i > 0 {
+			prev := truth.Months[i-1].Net
+			change = (m.Net - prev).String()
+			pct = fmt.Sprintf("%.2f", float64(m.Net-prev)/float64(max(prev, -prev))*100)
+		}
+		want += fmt.Sprintf("%s,%s,%s,%s,%s,%d,%s,%s\n", m.Month, m.Gross, m.Refunds, m.Returns, m.Net, m.Orders, change, pct)
+	}
+	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
+		common := []string{"--brokers", strings.Join(k.Brokers(), ","), "--namespace", string(testenv.Namespace(t))}
+		if out, code := runMain(t, append([]string{"topics", "create", "--partitions", "2"}, common...)...); code != 0 {
+			t.Fatalf("topics create: %s", out)
+		}
+		if out, code := runMain(t, append([]string{"replay", dir + "/h", "--manifest", t.TempDir() + "/m.json", "--rejects", ""}, common...)...); code != 0 {
+			t.Fatalf("replay: %s", out)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		var runLog bytes.Buffer
+		go func() {
+			done <- Main(ctx, append([]string{"run", "--demo-key", "--data-dir", t.TempDir(), "--log-level", "warn"}, common...), &runLog, &runLog)
+		}()
+		defer func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("run: exit %d:\n%s", code, runLog.String())
+			}
+		}()
+		var got string
+		for deadline := time.Now().Add(2 * time.Minute); ; {
+			var out, logs bytes.Buffer
+			code := Main(context.Background(), append([]string{"report", "--live", "monthly-revenue", "--format", "csv", "--log-level", "warn"}, common...), &out, &logs)
+			got = out.String()
+			if code == 0 && got == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("report: exit %d\n%s\nwant:\n%s\nlogs:\n%s", code, got, want, logs.String())
+			}
+			time.Sleep(time.Second)
+		}
+		var out bytes.Buffer
+		args := append([]string{"report", "--live", "top-products", "--as-of", "2024-03-15", "--log-level", "warn"}, common...)
+		if code := Main(context.Background(), args, &out, &out); code != 0 || !strings.Contains(out.String(), truth.TopProducts[0].Products[0].ProductID) {
+			t.Errorf("top products: exit %d:\n%s", code, out.String())
+		}
+		t.Logf("monthly revenue:\n%s", got)
+	})
+}
