@@ -109,7 +109,7 @@ type BuilderOption func(*builderOptions)
 
 type builderOptions struct {
 	logger        *slog.Logger
-	highWaterMark func(topic string, partition int32) (int64, error)
+	highWaterMark tables.HighWaterMarkFunc
 }
 
 // WithLogger sets the logger of restores (default: discard).
@@ -118,21 +118,21 @@ func WithLogger(l *slog.Logger) BuilderOption { return func(o *builderOptions) {
 // WithHighWaterMark lets RestoringBuilder check a snapshot against the changelog before using it:
 // a snapshot whose offset is at or beyond the partition's high-water mark was taken of another
 // incarnation of the topic (deleted and created again), and goka, finding a stored offset past the
-// end, would take the stale state as recovered. Such a snapshot is skipped. KafkaHighWaterMark
-// gives one from brokers.
-func WithHighWaterMark(f func(topic string, partition int32) (int64, error)) BuilderOption {
+// end, would take the stale state as recovered. Such a snapshot is skipped.
+// cluster.Config.HighWaterMark is one, as is KafkaHighWaterMark.
+func WithHighWaterMark(f tables.HighWaterMarkFunc) BuilderOption {
 	return func(o *builderOptions) { o.highWaterMark = f }
 }
 
 // KafkaHighWaterMark returns a high-water-mark lookup for WithHighWaterMark.
-func KafkaHighWaterMark(brokers []string) func(topic string, partition int32) (int64, error) {
-	return func(topic string, partition int32) (int64, error) {
+func KafkaHighWaterMark(brokers []string) tables.HighWaterMarkFunc {
+	return func(ctx context.Context, topic string, partition int32) (int64, error) {
 		cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 		if err != nil {
 			return 0, fmt.Errorf("compaction: kafka client: %w", err)
 		}
 		defer cl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 		if err == nil {
@@ -187,12 +187,12 @@ func RestoringBuilder(lakeDir, dataDir string, inner storage.Builder, opts ...Bu
 // the changelog's end.
 var ErrStaleSnapshot = errors.New("compaction: snapshot is ahead of the changelog")
 
-func checkAgainstChangelog(s Snapshot, topic string, p int32, hwm func(string, int32) (int64, error)) error {
+func checkAgainstChangelog(s Snapshot, topic string, p int32, hwm tables.HighWaterMarkFunc) error {
 	pm, ok := s.Manifest.Partition(p)
 	if hwm == nil || !ok || pm.Offset < 0 {
 		return nil
 	}
-	end, err := hwm(topic, p)
+	end, err := hwm(context.Background(), topic, p)
 	if err != nil {
 		return err
 	}

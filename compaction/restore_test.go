@@ -1,6 +1,7 @@
 package compaction
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -54,7 +55,7 @@ func TestRestoringBuilder(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dataDir := t.TempDir()
 			b := RestoringBuilder(lakeDir, dataDir, tables.NewBuilder(dataDir),
-				WithHighWaterMark(func(string, int32) (int64, error) { return c.hwm, nil }))
+				WithHighWaterMark(func(context.Context, string, int32) (int64, error) { return c.hwm, nil }))
 			st, err := b(table, 0)
 			if err != nil {
 				t.Fatal(err)
