@@ -36,7 +36,12 @@ func runKillCase(t *testing.T, kc killCase) {
 	if _, err := generate.Run(context.Background(), hist, nil); err != nil {
 		t.Fatal(err)
 	}
-	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
+	// Real Kafka only: a SIGKILLed member stays in its consumer group until the broker expires it,
+	// and that is broker behaviour a user relies on. kfake (the demo's in-process broker, which
+	// dies with the demo) sometimes never hands the killed member's partitions on (lag stuck for
+	// minutes in 2 of 5 runs here), so it proves nothing either way.
+	t.Run(testenv.NameReal, func(t *testing.T) {
+		k := testenv.RealKafka(t)
 		// Both namespaces have the same length, so a value that embeds its namespace (the fence
 		// sources do) compares equal after the name is swapped, even in binary encodings.
 		base := testenv.Namespace(t)
