@@ -50,13 +50,12 @@ func truthSums(tr *generate.Truth) moneySums {
 	return out
 }
 
-// TestLakeOfGeneratedHistory runs the gateways over a replayed Tiny history on real Kafka, archives
+// TestLakeOfGeneratedHistory runs the gateways over a replayed Tiny history on each Kafka, archives
 // the clean topics, and reads the lake with DuckDB and with pyarrow: every accepted record is one
 // row (exact counts per dataset), money sums per month and type equal the truth's to the
 // thousandth, the types are TIMESTAMP WITH TIME ZONE and DECIMAL(18,3), and a second run writes
 // nothing.
 func TestLakeOfGeneratedHistory(t *testing.T) {
-	k := testenv.RealKafka(t)
 	dir := t.TempDir()
 	gcfg := generate.Tiny()
 	gcfg.Dir = dir
@@ -64,6 +63,10 @@ func TestLakeOfGeneratedHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) { lakeOfHistory(t, k, dir, truth) })
+}
+
+func lakeOfHistory(t *testing.T, k testenv.Kafka, dir string, truth *generate.Truth) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := cluster.Config{
 		Brokers: k.Brokers(), Namespace: testenv.Namespace(t), DataDir: t.TempDir(),
@@ -109,8 +112,10 @@ func TestLakeOfGeneratedHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for ds, st := range again {
-		if st.Rows != 0 || st.Files != 0 {
-			t.Errorf("second run wrote %s %+v", ds, st)
+		// The second run re-reads each partition's newest batch (it cannot know whether a crash cut
+		// it short) and finds every date's file there.
+		if st.Rows != 0 || st.Files != 0 || st.Repaired == 0 {
+			t.Errorf("second run on %s: %+v, want no rows or files written and the newest batches re-read", ds, st)
 		}
 	}
 
