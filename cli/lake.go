@@ -4,10 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/lovoo/goka"
+	"golang.org/x/term"
 
 	"github.com/shopease/shopease/compaction"
 	"github.com/shopease/shopease/lake"
@@ -105,14 +107,23 @@ Example:
 				}
 				topics = append(topics, string(cfg.Namespace.Table(t.Group)))
 			}
+			// On a terminal one line per partition is redrawn as it advances; otherwise (logs, pipes)
+			// a line is printed when a partition is done.
+			f, ok := e.stderr.(*os.File)
+			tty := ok && term.IsTerminal(int(f.Fd()))
 			progress := func(p compaction.Progress) {
-				state := "reading"
-				if p.Done {
-					state = "done"
+				pct := 100.0
+				if p.ToRead > 0 {
+					pct = 100 * float64(p.Read) / float64(p.ToRead)
 				}
-				fmt.Fprintf(e.stderr, "\r%s/%d: %d/%d changelog records %s   ", p.Table, p.Partition, p.Read, p.ToRead, state)
-				if p.Done {
-					fmt.Fprintln(e.stderr)
+				line := fmt.Sprintf("%s/%d: %d of ≤%d changelog records (%.0f%%)", p.Table, p.Partition, p.Read, p.ToRead, pct)
+				switch {
+				case tty && p.Done:
+					fmt.Fprintf(e.stderr, "\r%s done\033[K\n", line)
+				case tty:
+					fmt.Fprintf(e.stderr, "\r%s\033[K", line)
+				case p.Done:
+					fmt.Fprintln(e.stderr, line, "done")
 				}
 			}
 			snaps, err := compaction.Compact(ctx, compaction.Config{Brokers: cfg.Brokers, LakeDir: lakeDir,
