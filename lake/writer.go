@@ -135,7 +135,7 @@ func runDataset(ctx context.Context, cfg Config, ds Dataset, o options) (Dataset
 	if err != nil {
 		return DatasetStats{}, err
 	}
-	ends, err := endOffsets(ctx, cfg, topic, !cfg.Once)
+	starts, ends, err := offsets(ctx, cfg, topic, !cfg.Once)
 	if errors.Is(err, kerr.UnknownTopicOrPartition) && cfg.Once {
 		log.Info("lake: topic does not exist; nothing to archive")
 		return DatasetStats{}, nil
@@ -152,6 +152,8 @@ func runDataset(ctx context.Context, cfg Config, ds Dataset, o options) (Dataset
 			start[p] = kgo.NewOffset().At(b.First)
 		} else {
 			start[p] = kgo.NewOffset().AtStart()
+			// A partition whose records were all deleted (start = end) is caught up at once.
+			writers[p].next = starts[p]
 		}
 	}
 	defer func() {
@@ -244,34 +246,44 @@ func originOf(r *kgo.Record) string {
 	return ""
 }
 
-// endOffsets returns the high-water mark of each partition of topic. With wait it retries until the
-// topic exists (the processors create clean topics when they first start).
-func endOffsets(ctx context.Context, cfg Config, topic string, wait bool) (map[int32]int64, error) {
+// offsets returns the log start offset and the high-water mark of each partition of topic. With
+// wait it retries until the topic exists (the processors create clean topics when they first start).
+func offsets(ctx context.Context, cfg Config, topic string, wait bool) (starts, ends map[int32]int64, err error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
 	if err != nil {
-		return nil, fmt.Errorf("lake: kafka client: %w", err)
+		return nil, nil, fmt.Errorf("lake: kafka client: %w", err)
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	for {
-		listed, err := adm.ListEndOffsets(ctx, topic)
+	list := func(f func(context.Context, ...string) (kadm.ListedOffsets, error)) (map[int32]int64, error) {
+		listed, err := f(ctx, topic)
 		if err == nil {
 			err = listed.Error()
 		}
+		if err != nil {
+			return nil, err
+		}
+		out := map[int32]int64{}
+		listed.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+		if len(out) == 0 {
+			return nil, kerr.UnknownTopicOrPartition
+		}
+		return out, nil
+	}
+	for {
+		ends, err = list(adm.ListEndOffsets)
 		if err == nil {
-			out := map[int32]int64{}
-			listed.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
-			if len(out) > 0 {
-				return out, nil
-			}
-			err = kerr.UnknownTopicOrPartition
+			starts, err = list(adm.ListStartOffsets)
+		}
+		if err == nil {
+			return starts, ends, nil
 		}
 		if !wait || !errors.Is(err, kerr.UnknownTopicOrPartition) {
-			return nil, fmt.Errorf("lake: end offsets of %s: %w", topic, err)
+			return nil, nil, fmt.Errorf("lake: offsets of %s: %w", topic, err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-time.After(5 * time.Second):
 		}
 	}
