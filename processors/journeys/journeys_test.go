@@ -217,7 +217,11 @@ func TestJourneyFlushedByPartitionWatermark(t *testing.T) {
 	if got := h.emitted(); len(got) != 0 {
 		t.Fatalf("flushed at the due time: %+v", got)
 	}
-	h.activity("y~1", "10:39", event.PageView, "", "", "")
+	h.activity("y~1", "10:47", event.PageView, "", "", "") // within a ClockStep of the last report: not told
+	if got := h.emitted(); len(got) != 0 {
+		t.Fatalf("flushed without a clock report: %+v", got)
+	}
+	h.activity("y~1", "10:48", event.PageView, "", "", "")
 	want := []Journey{{UserID: "x~1", OrderID: "O4", PurchaseTime: at("10:03"), SessionStart: at("10:00"),
 		SessionSeconds: 180, Events: 1, ProductViews: 1, Viewed: []string{"P1"}, Bought: []string{"P1"},
 		ViewedThenBought: 1, SecondsToPurchase: secs(180), EntryReferrer: "ad", Lines: 1, Units: 1,
@@ -226,11 +230,11 @@ func TestJourneyFlushedByPartitionWatermark(t *testing.T) {
 		t.Fatalf("journeys %+v\nwant %+v", got, want)
 	}
 	sched := h.tt.TableValue(h.cfg.Namespace.Table(Group), ScheduleKey(0)).(*User)
-	if len(sched.Timers) != 0 || len(sched.Clocks) != 1 || !time.Unix(0, sched.Clocks[0].Offset).Equal(at("10:39")) {
+	if len(sched.Timers) != 0 || len(sched.Clocks) != 1 || !time.Unix(0, sched.Clocks[0].Offset).Equal(at("10:48")) {
 		t.Errorf("schedule after the flush: %+v", sched)
 	}
 	x := h.tt.TableValue(h.cfg.Namespace.Table(Group), "x~1").(*User)
-	if !x.FlushMark.Equal(at("10:34")) || len(x.Pending) != 0 || len(x.Done) != 1 {
+	if !x.FlushMark.Equal(at("10:43")) || len(x.Pending) != 0 || len(x.Done) != 1 {
 		t.Errorf("user after the flush: flush mark %s, pending %v, done %d", x.FlushMark, x.Pending, len(x.Done))
 	}
 }

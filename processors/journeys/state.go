@@ -33,8 +33,9 @@ const DoneKept = 7 * 24 * time.Hour
 const Slack = 5 * time.Minute
 
 // ClockStep is how much the activity time of one source must advance before the processor tells
-// the partition's schedule (one loop message per step, not per event).
-const ClockStep = time.Minute
+// the partition's schedule: at most one loop message per source and partition per step of event
+// time, so the schedule costs little beside the events, and a flush comes at most one step late.
+const ClockStep = 10 * time.Minute
 
 // maxEvents caps the activity a user keeps, whatever Keep says (a bot's clickstream).
 const maxEvents = 5000
