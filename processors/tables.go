@@ -46,3 +46,22 @@ func FindTable(ns topology.Namespace, name string) (Table, bool) {
 	}
 	return Table{}, false
 }
+
+// Inputs returns every consumer group of `shopease run` in namespace ns with the topics it
+// consumes (goka's loop topics included), so that tools can tell when the pipeline has processed
+// everything (lag 0 on all of them) and /metrics can report lag per group.
+func Inputs(ns topology.Namespace) map[goka.Group][]goka.Stream {
+	loop := func(g goka.Group) goka.Stream { return goka.Stream(string(ns.Group(g)) + "-loop") } // goka's loop topic name
+	s := ns.Stream
+	return map[goka.Group][]goka.Stream{
+		ns.Group(topology.TransactionsGroup):   {s(topology.Transactions)},
+		ns.Group(topology.ActivityGroup):       {s(topology.Activity)},
+		ns.Group(topology.InventoryCleanGroup): {s(topology.Inventory)},
+		ns.Group(topology.InventoryGroup):      {s(topology.CleanInventory)},
+		ns.Group(topology.FeedbackGroup):       {s(topology.Feedback)},
+		ns.Group(topology.RatingsGroup):        {s(topology.CleanFeedback)},
+		ns.Group(topology.SalesGroup):          {s(topology.Sales)},
+		ns.Group(topology.RevenueGroup):        {s(topology.SalesOrders)},
+		ns.Group(topology.JourneysGroup):       {s(topology.CleanActivity), s(topology.CleanTransactions), loop(topology.JourneysGroup)},
+	}
+}

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lovoo/goka"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/shopease/shopease/processors"
 	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/fence"
 	"github.com/shopease/shopease/processors/topology"
@@ -132,18 +132,6 @@ func distinct(recs []record) map[record]bool {
 	return s
 }
 
-// groupInputs is every processor group of `shopease run` with its inputs, for the lag checks.
-func groupInputs(ns topology.Namespace) map[goka.Group][]goka.Stream {
-	return map[goka.Group][]goka.Stream{
-		ns.Group(topology.TransactionsGroup):   {ns.Stream(topology.Transactions)},
-		ns.Group(topology.ActivityGroup):       {ns.Stream(topology.Activity)},
-		ns.Group(topology.InventoryCleanGroup): {ns.Stream(topology.Inventory)},
-		ns.Group(topology.InventoryGroup):      {ns.Stream(topology.CleanInventory)},
-		ns.Group(topology.FeedbackGroup):       {ns.Stream(topology.Feedback)},
-		ns.Group(topology.RatingsGroup):        {ns.Stream(topology.CleanFeedback)},
-	}
-}
-
 // quiesce waits until every group has committed every record of its inputs, twice in a row
 // (downstream groups start on what upstream emits), failing after d.
 func quiesce(t *testing.T, g *group, d time.Duration) {
@@ -155,7 +143,7 @@ func quiesce(t *testing.T, g *group, d time.Duration) {
 	for time.Now().Before(deadline) {
 		g.running()
 		last = ""
-		for grp, ins := range groupInputs(g.ns) {
+		for grp, ins := range processors.Inputs(g.ns) {
 			lag, err := cfg.Lag(grp, ins...)
 			if err != nil || lag != 0 {
 				last += fmt.Sprintf(" %s: lag %d %v;", grp, lag, err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
@@ -41,7 +42,16 @@ func EnsureOutputs(cfg cluster.Config) (int, error) {
 	in := ns.Stream(topology.Activity)
 	streams := []goka.Stream{ns.Stream(topology.CleanActivity), ns.Stream(topology.CleanTransactions),
 		ns.Stream(topology.Alerts), ns.Stream(topology.Late), goka.Stream(string(ns.Group(Group)) + "-loop")}
-	if err := cfg.EnsureOutputs(in, streams, []goka.Table{ns.Table(Group)}); err != nil {
+	// The gateways create the clean topics too, at the same moment under `shopease run`: the
+	// loser of that race is told the topic already exists, and looks again.
+	var err error
+	for range 5 {
+		if err = cfg.EnsureOutputs(in, streams, []goka.Table{ns.Table(Group)}); !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("realtime: %w", err)
 	}
 	tm, err := cfg.TopicManager()

@@ -1,0 +1,217 @@
+package realtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lovoo/goka/storage"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/shopease/shopease/generate"
+	"github.com/shopease/shopease/processors/activity"
+	"github.com/shopease/shopease/processors/cluster"
+	"github.com/shopease/shopease/processors/realtime"
+	"github.com/shopease/shopease/processors/transactions"
+	"github.com/shopease/shopease/pseudonym"
+	"github.com/shopease/shopease/redissink"
+	"github.com/shopease/shopease/replay"
+	"github.com/shopease/shopease/tables"
+	"github.com/shopease/shopease/testenv"
+)
+
+// TestGeneratedHistoryInRedis replays a Tiny generated history (clickstream, then transactions)
+// into each Kafka, runs the two gateways and the realtime processor writing to each Redis, and
+// compares Redis with the generator's truth: every minute's active users, purchasers, events and
+// events per type, no other minute, and alerts on "events" at exactly the injected spikes.
+func TestGeneratedHistoryInRedis(t *testing.T) {
+	dir := t.TempDir()
+	gcfg := generate.Tiny()
+	gcfg.Dir = dir
+	truth, err := generate.Run(context.Background(), gcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
+		testenv.ForEachRedis(t, func(t *testing.T, r testenv.Redis) {
+			rdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
+			defer rdb.Close()
+			prefix := testenv.KeyPrefix(t, r)
+			cfg := pipelineConfig(t, k, prefix)
+			if _, err := cfg.EnsureTopics(4); err != nil {
+				t.Fatal(err)
+			}
+			replayHistory(t, cfg, dir)
+			stop := startPipeline(t, cfg, realtime.RunSettings{Redis: rdb,
+				RedisOptions: []redissink.Option{redissink.WithFlushInterval(100 * time.Millisecond)}})
+			defer stop()
+			waitForTruth(t, rdb, prefix, truth, 3*time.Minute)
+		})
+	})
+}
+
+func pipelineConfig(t *testing.T, k testenv.Kafka, prefix string) cluster.Config {
+	return cluster.Config{
+		Brokers: k.Brokers(), Namespace: testenv.Namespace(t), DataDir: t.TempDir(),
+		Pseudonyms: pseudonym.Demo(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Storage:        func(dir string) storage.Builder { return tables.NewBuilder(dir) },
+		RedisKeyPrefix: prefix,
+	}
+}
+
+// replayHistory replays the clickstream, then the transactions, of a generated history.
+func replayHistory(t *testing.T, cfg cluster.Config, dir string) {
+	t.Helper()
+	for _, ds := range []string{generate.DatasetActivity, generate.DatasetTransactions} {
+		rc := replay.DefaultConfig()
+		rc.Paths, rc.Brokers, rc.Namespace = []string{filepath.Join(dir, ds)}, cfg.Brokers, cfg.Namespace
+		rc.Dataset = ds
+		rc.ManifestPath, rc.RejectsPath = filepath.Join(t.TempDir(), "manifest.json"), ""
+		if _, err := replay.Run(context.Background(), rc, nil); err != nil {
+			t.Fatalf("replay %s: %v", ds, err)
+		}
+	}
+}
+
+// startPipeline runs the activity and transactions gateways and the realtime processor; the
+// returned function stops them and reports their errors.
+func startPipeline(t *testing.T, cfg cluster.Config, rs realtime.RunSettings) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 3)
+	go func() { errs <- activity.Run(ctx, cfg) }()
+	go func() { errs <- transactions.Run(ctx, cfg) }()
+	go func() { errs <- realtime.RunWith(ctx, cfg, rs) }()
+	return func() {
+		cancel()
+		for range 3 {
+			if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("pipeline: %v", err)
+			}
+		}
+	}
+}
+
+// minuteView is what Redis holds of one minute, in the truth's terms.
+type minuteView struct {
+	Active, Purchasers, Events int64
+	ByType                     map[string]int64
+}
+
+func fromTruth(m generate.MinuteTruth) minuteView {
+	return minuteView{Active: m.ActiveUsers, Purchasers: m.Purchasers, Events: m.Events, ByType: m.ByType}
+}
+
+// readRedis reads every indexed minute's totals and the alert minutes of metric "events".
+func readRedis(ctx context.Context, rdb *redis.Client, prefix string) (map[int64]minuteView, []string, error) {
+	idx, err := rdb.ZRange(ctx, prefix+"minutes", 0, -1).Result()
+	if err != nil {
+		return nil, nil, err
+	}
+	out := map[int64]minuteView{}
+	for _, m := range idx {
+		sec, _ := strconv.ParseInt(m, 10, 64)
+		h, err := rdb.HGetAll(ctx, prefix+"minute:"+m).Result()
+		if err != nil {
+			return nil, nil, err
+		}
+		v := minuteView{ByType: map[string]int64{}}
+		for f, s := range h {
+			n, _ := strconv.ParseInt(s, 10, 64)
+			switch {
+			case f == "active":
+				v.Active = n
+			case f == "purchasers":
+				v.Purchasers = n
+			case f == "events":
+				v.Events = n
+			case len(f) > 7 && f[:7] == "events:" && n > 0:
+				v.ByType[f[7:]] = n
+			}
+		}
+		out[sec] = v
+	}
+	raw, err := rdb.ZRange(ctx, prefix+"alerts", 0, -1).Result()
+	if err != nil {
+		return nil, nil, err
+	}
+	var spikes []string
+	for _, s := range raw {
+		var a realtime.Alert
+		if err := json.Unmarshal([]byte(s), &a); err != nil {
+			return nil, nil, err
+		}
+		if a.Metric == "events" {
+			spikes = append(spikes, a.Window.UTC().Format(time.RFC3339))
+		}
+	}
+	sort.Strings(spikes)
+	return out, spikes, nil
+}
+
+// diffTruth lists the differences between Redis and the truth (at most 5, then a count).
+func diffTruth(got map[int64]minuteView, spikes []string, truth *generate.Truth) []string {
+	var diffs []string
+	seen := map[int64]bool{}
+	for _, m := range truth.Minutes {
+		sec := m.Minute.Unix()
+		seen[sec] = true
+		if g, w := fmt.Sprint(got[sec]), fmt.Sprint(fromTruth(m)); g != w {
+			diffs = append(diffs, fmt.Sprintf("%s: redis %s, truth %s", m.Minute.UTC().Format(time.RFC3339), g, w))
+		}
+	}
+	for sec := range got {
+		if !seen[sec] {
+			diffs = append(diffs, fmt.Sprintf("%s: in redis %v, not in the truth", time.Unix(sec, 0).UTC().Format(time.RFC3339), got[sec]))
+		}
+	}
+	var want []string
+	for _, s := range truth.Spikes {
+		want = append(want, s.Minute.UTC().Format(time.RFC3339))
+	}
+	if fmt.Sprint(spikes) != fmt.Sprint(want) {
+		diffs = append(diffs, fmt.Sprintf("spike alerts %v, truth %v", spikes, want))
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 5 {
+		diffs = append(diffs[:5], fmt.Sprintf("... %d differences in all", len(diffs)))
+	}
+	return diffs
+}
+
+// waitForTruth polls Redis until it equals the truth, failing with the differences at timeout.
+func waitForTruth(t *testing.T, rdb *redis.Client, prefix string, truth *generate.Truth, timeout time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	for {
+		got, spikes, err := readRedis(ctx, rdb, prefix)
+		diffs := diffTruth(got, spikes, truth)
+		if err == nil && len(diffs) == 0 {
+			t.Logf("Redis equals the truth after %v: %d minutes, %d spikes", time.Since(start).Round(time.Millisecond),
+				len(truth.Minutes), len(truth.Spikes))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Redis differs from the truth after %v (err %v):\n%s", timeout, err, joinLines(diffs))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func joinLines(s []string) string {
+	out := ""
+	for _, l := range s {
+		out += l + "\n"
+	}
+	return out
+}
