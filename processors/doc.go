@@ -24,6 +24,12 @@
 //	               → shopease.clean.inventory (canonical SKU) → product table with daily closing stock
 //	feedback       shopease.feedback (review id) → validate, dedupe (table), pseudonymize
 //	               → shopease.clean.feedback (product id) → ratings table per product
+//	sales          shopease.sales (product id) → per product per UTC month: units, gross, refunds,
+//	               returns (table) → shopease.sales.orders ("month|order id")
+//	revenue        shopease.sales.orders → per order per month (table); a month's revenue and
+//	               orders are the sums over its keys (reports)
+//	journeys       shopease.clean.activity ⋈ shopease.clean.transactions (both keyed by pseudonym,
+//	               co-partitioned) → one journey per purchase → shopease.journeys (pseudonym)
 //	every gateway  rejected records → shopease.deadletter (origin, reason, original bytes)
 //
 // updatecount is the small processor that first proved the stack (goka + sarama + Pebble on
