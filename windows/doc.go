@@ -11,9 +11,10 @@
 // the gateways at their own pace), each roughly in event-time order. The watermark is the minimum
 // over the sources of the highest event time each has delivered, so a fast source cannot close a
 // window a slow one still feeds. A source that has been silent for Config.Idle (wall clock, from
-// the injectable Clock) stops holding the watermark back; every input named in Config.Inputs must
-// have been seen (or the partition must be older than Idle) before the watermark exists at all, so
-// one stream replayed after another is not judged late wholesale.
+// the injectable Clock) stops holding the watermark back; each input must have been heard from by as
+// many sources as Config.Expect says (or the partition must be older than Idle) before the
+// watermark exists at all, so a source the upstream processor has not reached yet cannot be
+// overtaken.
 //
 // Close. A window [s, s+Size) closes once watermark − Grace ≥ s+Size. Windows close in start
 // order; Close returns them with their aggregates and forgets them.

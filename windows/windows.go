@@ -24,9 +24,11 @@ type Config struct {
 	// Idle is the wall-clock silence after which a source stops holding the watermark back
 	// (default 1 minute).
 	Idle time.Duration
-	// Inputs names the inputs that must each have delivered a record before the watermark
-	// exists (unless the partition has been running for Idle).
-	Inputs []string
+	// Expect gives, per input, how many origin sources (raw topic partitions) must have delivered a
+	// record before the watermark exists, unless the partition has been running for Idle. Without
+	// it a source that has not been read yet cannot hold the watermark back: the first sources
+	// would close windows its records still belong to.
+	Expect map[string]int
 	// Clock tells wall-clock time (default: SystemClock).
 	Clock Clock
 }
@@ -172,12 +174,14 @@ func Watermark[A any](w *Windows, st *State[A]) (int64, bool) {
 	now := w.cfg.Clock.Now().UnixMilli()
 	idle := w.cfg.Idle.Milliseconds()
 	young := st.Started == 0 || now-st.Started < idle
-	for _, in := range w.cfg.Inputs {
-		seen := false
+	for in, n := range w.cfg.Expect {
+		seen := 0
 		for _, s := range st.Sources {
-			seen = seen || s.Input == in
+			if s.Input == in {
+				seen++
+			}
 		}
-		if !seen && young {
+		if seen < n && young {
 			return 0, false
 		}
 	}

@@ -23,7 +23,7 @@ func o(topic string, p int32, off int64) fence.Origin {
 // an input not seen yet, closing after the grace period, and late records.
 func TestAdmitAndClose(t *testing.T) {
 	clock := NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	w, err := New(Config{Size: time.Minute, Grace: 30 * time.Second, Idle: time.Minute, Inputs: []string{"a", "b"}, Clock: clock})
+	w, err := New(Config{Size: time.Minute, Grace: 30 * time.Second, Idle: time.Minute, Expect: map[string]int{"a": 1, "b": 1}, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

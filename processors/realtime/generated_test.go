@@ -85,6 +85,11 @@ func replayHistory(t *testing.T, cfg cluster.Config, dir string) {
 // returned function stops them and reports their errors.
 func startPipeline(t *testing.T, cfg cluster.Config, rs realtime.RunSettings) func() {
 	t.Helper()
+	// Every processor creates the clean topics it reads or writes; created here first, they do
+	// not race (the losing creator fails, and only `shopease run` restarts it).
+	if _, err := realtime.EnsureOutputs(cfg); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errs := make(chan error, 3)
 	go func() { errs <- activity.Run(ctx, cfg) }()

@@ -37,15 +37,16 @@ type Sink interface {
 
 // Settings are the processor's own settings; zero values mean the defaults.
 type Settings struct {
-	// Windows: size (1 min), grace (2 min), idle (1 min) and clock. Inputs are cleared by New.
+	// Windows: size (1 min), grace (2 min), idle (1 min) and clock. Expect is set by New.
 	Windows windows.Config
 	// Retention is how long (event time, behind a user's latest event) a user's windows are
 	// remembered, so that late events still count exactly; older events are dropped (default 7 days).
 	Retention time.Duration
 	// Rule decides spikes (default DefaultSpikeRule).
 	Rule SpikeRule
-	// Partitions is the number of partitions of the inputs; the spike detector waits for every
-	// one of them. Run reads it from the cluster; the goka tester has 1.
+	// Partitions is the number of partitions of the inputs and of the raw activity topic; windows
+	// wait for every raw activity partition, the spike detector for every partition. Run reads it
+	// from the cluster; the goka tester has 1.
 	Partitions int
 	// Sink receives windows and alerts (nil: none).
 	Sink Sink
@@ -54,10 +55,15 @@ type Settings struct {
 }
 
 func (s *Settings) validate(cfg cluster.Config) error {
-	// No input is required before the watermark exists: purchases replayed after the clickstream
-	// are late, and late events still count exactly (see the package doc), while holding every
-	// window open until both inputs appear would make the partition's state as large as the history.
-	s.Windows.Inputs = nil
+	if s.Partitions <= 0 {
+		s.Partitions = 1
+	}
+	// Every raw activity partition must have been heard from before windows close: the activity
+	// gateway reads them at their own pace. Purchases are not awaited: replayed after the
+	// clickstream they are late, and late events still count exactly (see the package doc), while
+	// holding every window open until they appear would make the partition's state as large as the
+	// history.
+	s.Windows.Expect = map[string]int{inputActivity: s.Partitions}
 	if err := s.Windows.Validate(); err != nil {
 		return fmt.Errorf("realtime: %w", err)
 	}
@@ -69,9 +75,6 @@ func (s *Settings) validate(cfg cluster.Config) error {
 	}
 	if s.Rule == (SpikeRule{}) {
 		s.Rule = DefaultSpikeRule
-	}
-	if s.Partitions <= 0 {
-		s.Partitions = 1
 	}
 	if s.Logger == nil {
 		s.Logger = cfg.Logger

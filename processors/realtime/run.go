@@ -46,7 +46,7 @@ func EnsureOutputs(cfg cluster.Config) (int, error) {
 	// loser of that race is told the topic already exists, and looks again.
 	var err error
 	for range 5 {
-		if err = cfg.EnsureOutputs(in, streams, []goka.Table{ns.Table(Group)}); !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+		if err = cfg.EnsureOutputs(in, streams, []goka.Table{ns.Table(Group)}); !alreadyExists(err) {
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -64,6 +64,12 @@ func EnsureOutputs(cfg cluster.Config) (int, error) {
 		return 0, fmt.Errorf("realtime: partitions of %s: %w", in, err)
 	}
 	return len(parts), nil
+}
+
+// alreadyExists reports a lost topic creation race. goka formats sarama's error into its own
+// (without %w), so only the text tells.
+func alreadyExists(err error) bool {
+	return err != nil && (errors.Is(err, sarama.ErrTopicAlreadyExists) || strings.Contains(err.Error(), "already exists"))
 }
 
 // Run runs the processor with default settings, writing to cfg.RedisAddr when set.
