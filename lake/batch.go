@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/shopease/shopease/processors/fence"
 )
 
 // writerTarget is where a Parquet writer writes: the batch's temp file.
@@ -17,6 +20,7 @@ type writerTarget = io.Writer
 // rowWriter writes boxed rows of one dataset's row type to one Parquet file.
 type rowWriter interface {
 	write(row any) error
+	setMeta(key, value string)
 	close() error
 }
 
@@ -44,6 +48,8 @@ func (t *typedWriter[T]) write(row any) error {
 	}
 	return nil
 }
+
+func (t *typedWriter[T]) setMeta(key, value string) { t.w.SetKeyValueMetadata(key, value) }
 
 func (t *typedWriter[T]) flush() error {
 	if len(t.buf) == 0 {
@@ -96,6 +102,10 @@ type partitionWriter struct {
 	// the dates it has no file for are written.
 	repair *Batch
 	next   int64 // offset after the last record seen
+	// fence holds, per raw source, the highest origin offset seen (fenced datasets);
+	// batchFence is its value when the open batch started, stored in the batch's files so that a
+	// repair decides exactly as the lost run did.
+	fence, batchFence fence.Vector
 
 	stats DatasetStats
 }
@@ -104,6 +114,7 @@ func newPartitionWriter(ds Dataset, lakeDir string, p int32, o options, repair *
 	w := &partitionWriter{ds: ds, lakeDir: lakeDir, partition: p, o: o, first: -1, repair: repair}
 	if repair != nil {
 		w.next = repair.First
+		w.fence = slices.Clone(repair.Fence)
 	}
 	return w
 }
@@ -117,6 +128,7 @@ func (w *partitionWriter) add(r record) error {
 	}
 	if w.first < 0 {
 		w.first, w.opened = r.offset, w.o.now()
+		w.batchFence = slices.Clone(w.fence)
 		if w.repair != nil && r.offset != w.repair.First {
 			return fmt.Errorf("%w: %s partition %d: batch %d-%d starts at a record Kafka no longer has (first seen %d)",
 				ErrBadLake, w.ds.Name, w.partition, w.repair.First, w.repair.Last, r.offset)
@@ -129,10 +141,18 @@ func (w *partitionWriter) add(r record) error {
 		return fmt.Errorf("lake: %s partition %d offset %d: %w", w.ds.Name, w.partition, r.offset, err)
 	}
 	date := t.Format(time.DateOnly)
-	if w.repair != nil && w.repair.Dates[date] {
-		w.stats.Repaired++
-	} else if err := w.writeRow(date, t, row); err != nil {
+	dup, err := w.redelivered(r)
+	switch {
+	case err != nil:
 		return err
+	case dup:
+		w.stats.Redelivered++
+	case w.repair != nil && w.repair.Dates[date]:
+		w.stats.Repaired++
+	default:
+		if err := w.writeRow(date, t, row); err != nil {
+			return err
+		}
 	}
 	w.last, w.next = r.offset, r.offset+1
 	w.rows++
@@ -145,6 +165,18 @@ func (w *partitionWriter) add(r record) error {
 		return w.flush()
 	}
 	return nil
+}
+
+// redelivered reports whether r repeats a record already seen (same raw origin), for fenced datasets.
+func (w *partitionWriter) redelivered(r record) (bool, error) {
+	if !w.ds.fenced || r.origin == "" {
+		return false, nil
+	}
+	o, err := fence.ParseOrigin(r.origin)
+	if err != nil {
+		return false, fmt.Errorf("lake: %s partition %d offset %d: %w", w.ds.Name, w.partition, r.offset, err)
+	}
+	return !w.fence.Admit(o), nil
 }
 
 func (w *partitionWriter) writeRow(date string, t time.Time, row any) error {
@@ -188,8 +220,13 @@ func (w *partitionWriter) flush() error {
 		dates = append(dates, d)
 	}
 	slices.Sort(dates)
+	meta, err := json.Marshal(w.batchFence)
+	if err != nil {
+		return fmt.Errorf("lake: encode fence: %w", err)
+	}
 	for _, d := range dates {
 		df := w.files[d]
+		df.w.setMeta(fenceMetaKey, string(meta))
 		if err := df.w.close(); err != nil {
 			df.f.Close()
 			return fmt.Errorf("%s: %w", df.f.Name(), err)

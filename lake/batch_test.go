@@ -139,3 +139,63 @@ func TestScanDatasetRejectsOverlap(t *testing.T) {
 		t.Fatalf("got %v, want overlap error", err)
 	}
 }
+
+// TestRedeliveredRecordsDroppedAcrossRepair: records that repeat an earlier raw origin (a gateway
+// re-emitting after a crash) are dropped, and a repair after a crash decides the same way because
+// the batch's files carry the fence it started with.
+func TestRedeliveredRecordsDroppedAcrossRepair(t *testing.T) {
+	dir := t.TempDir()
+	ds, _ := FindDataset(Transactions)
+	day := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	mk := func(off int64, origin string, d int) record {
+		l := &event.TransactionLine{LineID: origin, OrderID: "o", Type: event.Purchase, UserID: "ps1:u",
+			ProductID: "P1", Quantity: 1, UnitPrice: 1000, Time: day.AddDate(0, 0, d)}
+		b, err := codecs.AppendTransactionLine(nil, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return record{offset: off, value: b, origin: origin}
+	}
+	recs := []record{
+		mk(100, "raw/0/10", 0), mk(101, "raw/0/11", 0), mk(102, "raw/0/12", 0), // batch 100-102
+		mk(103, "raw/0/11", 1), mk(104, "raw/0/12", 2), // re-emitted after a crash upstream
+		mk(105, "raw/0/13", 3), mk(106, "raw/0/14", 4), // batch 103-106
+	}
+	w := newPartitionWriter(ds, dir, 0, testOptions(3), nil)
+	w.o.maxBatchRows = 3
+	for i, r := range recs {
+		if i == 3 {
+			w.o.maxBatchRows = 4
+		}
+		if err := w.add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"events/transactions/date=2024-03-01/part-0-100-102.parquet",
+		"events/transactions/date=2024-03-04/part-0-103-106.parquet",
+		"events/transactions/date=2024-03-05/part-0-103-106.parquet",
+	}
+	if got := files(t, dir); !slices.Equal(got, want) || w.stats.Redelivered != 2 || w.stats.Rows != 5 {
+		t.Fatalf("files %v, stats %+v; want %v, 2 redelivered, 5 rows", got, w.stats, want)
+	}
+	if err := os.Remove(filepath.Join(dir, want[2])); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ScanDataset(dir, Transactions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := res[0]; b == nil || b.First != 103 || len(b.Fence) != 1 || b.Fence[0].Offset != 12 {
+		t.Fatalf("newest batch %+v, want 103-106 starting with fence raw/0 at 12", b)
+	}
+	w = newPartitionWriter(ds, dir, 0, testOptions(4), res[0])
+	for _, r := range recs[3:] {
+		if err := w.add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := files(t, dir); !slices.Equal(got, want) || w.stats.Redelivered != 2 || w.stats.Repaired != 1 || w.stats.Rows != 1 {
+		t.Fatalf("after repair files %v, stats %+v; want %v, 2 redelivered, 1 repaired, 1 row", got, w.stats, want)
+	}
+}

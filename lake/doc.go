@@ -20,16 +20,16 @@
 // goka processor is deliberate: goka commits consumer-group offsets on its own schedule, which
 // would be a second commit that can disagree with the files; here the files alone decide.
 //
-// The lake holds what the topics hold. Processors deliver at least once: one restarted after a crash
-// emits again what it had emitted since its last commit, with the same origin (the raw record
-// "topic/partition/offset" in the fence header, kept in the origin column), so a clean topic, and
-// then the lake, may hold a record twice. The inventory gateway also passes duplicates of one
-// event_id on purpose (the product table drops them). Exact SQL therefore counts each (origin, id)
-// once, e.g. for transactions:
-//
-//	select * from transactions qualify row_number() over (partition by origin, line_id order by kafka_offset) = 1
-//
-// (id: line_id, event_id, review_id, order_id for journeys; for inventory count distinct event_id).
+// Processors deliver at least once: one restarted after a crash emits again what it had emitted
+// since its last commit, with the same origin (the raw record "topic/partition/offset" in the fence
+// header, kept in the origin column). For the four gateway datasets, where one raw record becomes
+// exactly one clean record, the writer keeps a fence per partition (the highest origin offset seen
+// from each raw partition, as package fence does) and drops a record at or below it (Summary's
+// Redelivered); each batch's files carry the fence the batch started with (Parquet key-value
+// metadata "shopease.fence.start"), so a repair after a crash drops exactly what the lost run
+// dropped. Journeys are not fenced (one input record may release several journeys, all with its
+// origin): count them once per (origin, order_id) in SQL. The inventory gateway passes records
+// with a repeated event_id on purpose (the product table drops them): count distinct event_id.
 //
 // Types: event times are TIMESTAMP(MICROS, isAdjustedToUTC=true) (DuckDB: TIMESTAMP WITH TIME
 // ZONE, pyarrow: timestamp[us, tz=UTC]); money is DECIMAL(18,3) stored as int64 thousandths,

@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/shopease/shopease/processors/fence"
 )
 
 // ErrBadLake is returned when the lake holds a file whose name breaks the layout's invariants (for
@@ -34,10 +39,17 @@ func DateDir(lakeDir, dataset string, day time.Time) string {
 
 var partRE = regexp.MustCompile(`^part-(\d+)-(\d+)-(\d+)\.parquet$`)
 
-// Batch is the offset range of one written batch of a partition and the dates it has files for.
+// fenceMetaKey is the Parquet key-value metadata entry holding the fence (JSON fence.Vector) as it
+// was when the file's batch started.
+const fenceMetaKey = "shopease.fence.start"
+
+// Batch is the offset range of one written batch of a partition, the dates it has files for, and
+// the fence at its start (read from one of its files).
 type Batch struct {
 	First, Last int64
 	Dates       map[string]bool // "2024-03-01"
+	Fence       fence.Vector
+	file        string // one of its files
 }
 
 // Resume is what a dataset's files say about each partition: its newest batch.
@@ -57,7 +69,12 @@ func ScanDataset(lakeDir, dataset string) (Resume, error) {
 		return nil, fmt.Errorf("lake: list %s: %w", root, err)
 	}
 	type span struct{ first, last int64 }
+	type spanKey struct {
+		p int32
+		s span
+	}
 	spans := map[int32]map[span]map[string]bool{}
+	fileOf := map[spanKey]string{}
 	for _, d := range days {
 		date, ok := strings.CutPrefix(d.Name(), "date=")
 		if !d.IsDir() || !ok {
@@ -93,6 +110,7 @@ func ScanDataset(lakeDir, dataset string) (Resume, error) {
 			s := span{first, last}
 			if bySpan[s] == nil {
 				bySpan[s] = map[string]bool{}
+				fileOf[spanKey{int32(p), s}] = filepath.Join(dir, f.Name())
 			}
 			bySpan[s][date] = true
 		}
@@ -102,7 +120,7 @@ func ScanDataset(lakeDir, dataset string) (Resume, error) {
 		var newest *Batch
 		for s, dates := range bySpan {
 			if newest == nil || s.last > newest.Last {
-				newest = &Batch{First: s.first, Last: s.last, Dates: dates}
+				newest = &Batch{First: s.first, Last: s.last, Dates: dates, file: fileOf[spanKey{p, s}]}
 			}
 		}
 		for s := range bySpan {
@@ -111,9 +129,38 @@ func ScanDataset(lakeDir, dataset string) (Resume, error) {
 					ErrBadLake, dataset, p, s.first, s.last, newest.First, newest.Last)
 			}
 		}
+		if newest.Fence, err = readFence(newest.file); err != nil {
+			return nil, err
+		}
 		out[p] = newest
 	}
 	return out, nil
+}
+
+// readFence reads the fence a batch file was written with (none in files without the entry).
+func readFence(path string) (fence.Vector, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("lake: open %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("lake: stat %s: %w", path, err)
+	}
+	pf, err := parquet.OpenFile(f, fi.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrBadLake, path, err)
+	}
+	meta, ok := pf.Lookup(fenceMetaKey)
+	if !ok {
+		return nil, nil
+	}
+	var v fence.Vector
+	if err := json.Unmarshal([]byte(meta), &v); err != nil {
+		return nil, fmt.Errorf("%w: %s: fence %q: %w", ErrBadLake, path, meta, err)
+	}
+	return v, nil
 }
 
 // publish makes a finished temp file visible under its final name: fsync the file, rename, fsync

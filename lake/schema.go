@@ -129,15 +129,19 @@ type Dataset struct {
 	decode func(value []byte, origin string, partition int32, offset int64) (any, time.Time, error)
 	// open starts a typed Parquet writer.
 	open func(w writerTarget, o options) rowWriter
+	// fenced: every raw record becomes exactly one record of this topic, so a second record with
+	// an origin at or below the highest seen from its raw partition is a redelivery and is dropped.
+	// Journeys are not fenced: one input record may release several journeys, all with its origin.
+	fenced bool
 }
 
 // Datasets lists the archived topics.
 var Datasets = []Dataset{
-	{Transactions, topology.CleanTransactions, decodeTransaction, openWriter[TransactionRow]},
-	{Activity, topology.CleanActivity, decodeActivity, openWriter[ActivityRow]},
-	{Inventory, topology.CleanInventory, decodeInventory, openWriter[InventoryRow]},
-	{Feedback, topology.CleanFeedback, decodeFeedback, openWriter[FeedbackRow]},
-	{Journeys, topology.Journeys, decodeJourney, openWriter[JourneyRow]},
+	{Transactions, topology.CleanTransactions, decodeTransaction, openWriter[TransactionRow], true},
+	{Activity, topology.CleanActivity, decodeActivity, openWriter[ActivityRow], true},
+	{Inventory, topology.CleanInventory, decodeInventory, openWriter[InventoryRow], true},
+	{Feedback, topology.CleanFeedback, decodeFeedback, openWriter[FeedbackRow], true},
+	{Journeys, topology.Journeys, decodeJourney, openWriter[JourneyRow], false},
 }
 
 // FindDataset returns the dataset named name.

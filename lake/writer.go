@@ -93,6 +93,9 @@ type DatasetStats struct {
 	Rows     int64 // rows written to new files
 	Files    int64 // files published
 	Repaired int64 // rows read again while repairing an interrupted batch that already had a file
+	// Redelivered counts records dropped because they repeat an earlier record's raw origin (a
+	// processor re-emitting after a crash); see Dataset.fenced.
+	Redelivered int64
 }
 
 // Summary is the result of Run, by dataset name.
@@ -223,7 +226,7 @@ func runDataset(ctx context.Context, cfg Config, ds Dataset, o options) (Dataset
 		}
 	}
 	st := collect(writers)
-	log.Info("lake: archived", "rows", st.Rows, "files", st.Files)
+	log.Info("lake: archived", "rows", st.Rows, "files", st.Files, "redelivered_dropped", st.Redelivered)
 	return st, ctx.Err()
 }
 
@@ -233,6 +236,7 @@ func collect(ws map[int32]*partitionWriter) DatasetStats {
 		s.Rows += w.stats.Rows
 		s.Files += w.stats.Files
 		s.Repaired += w.stats.Repaired
+		s.Redelivered += w.stats.Redelivered
 	}
 	return s
 }
