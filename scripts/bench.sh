@@ -25,6 +25,12 @@ bench() {
 # Issue 3: goka's changelog restore (a View recovering 1M records) into memory, LevelDB, Pebble.
 bench restore 'ChangelogRestore/real' ./tables/
 
+# Issues 4 and 12.2: replay vs Apache Kafka's kafka-producer-perf-test, same broker, same record
+# size, alternating runs (the ratio is taken within this run).
+echo "== replay vs kafka-producer-perf-test ($count paired runs)"
+PERF_PAIRED=1 bash scripts/perftest.sh "$count" | tee "$out/perf.txt"
+[[ ${PIPESTATUS[0]} -eq 0 ]] || rc=1
+
 go run ./bench/cmd/benchreport -o docs/benchmarks.md "$out"/*.txt || rc=1
 echo "docs/benchmarks.md rewritten"
 exit "$rc"
