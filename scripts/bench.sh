@@ -25,6 +25,10 @@ bench() {
 # Issue 3: goka's changelog restore (a View recovering 1M records) into memory, LevelDB, Pebble.
 bench restore 'ChangelogRestore/real' ./tables/
 
+# Issue 4: a generated ~1M-row history replayed into the real broker; every topic's count is
+# checked against the generator's truth on each run (the benchmark fails otherwise).
+bench replay1m 'ReplayGenerated1M' ./replay/
+
 # Issues 4 and 12.2: replay vs Apache Kafka's kafka-producer-perf-test, same broker, same record
 # size, alternating runs (the ratio is taken within this run).
 echo "== replay vs kafka-producer-perf-test ($count paired runs)"

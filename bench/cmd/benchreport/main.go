@@ -20,6 +20,8 @@ var targets = []report.Target{
 		Command: "go test -run '^$' -bench 'ChangelogRestore/real' -benchtime 1x -count 3 ./tables"},
 	{What: "Pebble restore vs goka's LevelDB (same run)", Bench: "BenchmarkChangelogRestore/real/pebble", Versus: "BenchmarkChangelogRestore/real/leveldb", Unit: "records/s", Min: 1,
 		Command: "go test -run '^$' -bench 'ChangelogRestore/real' -benchtime 1x -count 3 ./tables"},
+	{What: "replay of a generated 1M-row history into real Kafka (counts checked against its truth)", Bench: "BenchmarkReplayGenerated1M", Unit: "rows/s", Min: 1,
+		Command: "go test -run '^$' -bench ReplayGenerated1M -benchtime 1x -count 3 ./replay"},
 	{What: "replay vs kafka-producer-perf-test (same broker, record size, acks, lz4, batching)", Bench: "BenchmarkReplayPerfCompare", Versus: "BenchmarkKafkaProducerPerfTest", Unit: "records/s", Min: 0.7,
 		Command: "PERF_PAIRED=1 bash scripts/perftest.sh 3"},
 }
