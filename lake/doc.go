@@ -1,5 +1,5 @@
-// Package lake archives the clean topics as Parquet files in the data lake, laid out Hive-style so
-// DuckDB, Spark and pyarrow read it unchanged:
+// Package lake archives the clean topics and the journeys as Parquet files in the data lake, laid
+// out Hive-style so DuckDB, Spark and pyarrow read it unchanged:
 //
 //	<lake>/events/<dataset>/date=YYYY-MM-DD/part-<partition>-<firstOffset>-<lastOffset>.parquet
 //
@@ -16,8 +16,8 @@
 // Files appear atomically: rows stream into a hidden temp file (".part-….tmp", which no reader
 // globs), which is fsynced, renamed to its final name, and the directory fsynced.
 //
-// Reading a plain partition consumer (franz-go's kgo with explicit partition offsets) rather than a
-// goka processor is deliberate: goka commits consumer-group offsets on its own schedule, which
+// Reading with a plain partition consumer (franz-go's kgo with explicit partition offsets) rather
+// than a goka processor is deliberate: goka commits consumer-group offsets on its own schedule, which
 // would be a second commit that can disagree with the files; here the files alone decide.
 //
 // Processors deliver at least once: one restarted after a crash emits again what it had emitted
