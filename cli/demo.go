@@ -85,7 +85,7 @@ func runDemo(ctx context.Context, e *env, dataDir string, hist generate.Config, 
 
 	counts := &outcome.Counts{}
 	cfg := cluster.Config{Brokers: emb.Brokers(), DataDir: filepath.Join(dataDir, "state"), Logger: e.log,
-		Pseudonyms: pseudonym.Demo(), Observer: counts}
+		Pseudonyms: pseudonym.Demo(), Observer: counts, RedisAddr: emb.RedisAddr()}
 	cfg.Storage = pebbleStorage(e, &cfg)
 	if err := cfg.Validate(); err != nil {
 		return err

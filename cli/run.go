@@ -9,8 +9,10 @@ import (
 
 func runCmd() *command {
 	var (
-		cf clusterFlags
-		kf keyFlags
+		cf          clusterFlags
+		kf          keyFlags
+		redisAddr   string
+		redisPrefix string
 	)
 	return &command{
 		name:    "run",
@@ -23,10 +25,19 @@ Before the first run create the input topics with 'shopease topics create'. The 
 raw user ids with HMAC-SHA256 pseudonyms: give the key as SHOPEASE_PSEUDONYM_KEY=v<N>:<secret>
 (run refuses to start without one; --demo-key uses the public demo key, for trials only).
 
+The real-time metrics (active users, purchasers, conversion and events per minute, spike alerts)
+go to the Redis at --redis under --redis-prefix (key schema: docs/redis.md); --redis "" turns
+them off. While Redis is down processing goes on and Redis catches up when it is back.
+
 Example:
   export SHOPEASE_PSEUDONYM_KEY="v1:$(head -c 32 /dev/urandom | base64)"   # keep it: pseudonyms depend on it
-  shopease run --brokers 127.0.0.1:9092 --data-dir ./data`,
-		flags: func(fs *flag.FlagSet, _ *env) { cf.register(fs); kf.register(fs) },
+  shopease run --brokers 127.0.0.1:9092 --data-dir ./data --redis 127.0.0.1:6379`,
+		flags: func(fs *flag.FlagSet, _ *env) {
+			cf.register(fs)
+			kf.register(fs)
+			fs.StringVar(&redisAddr, "redis", "127.0.0.1:6379", "Redis for the real-time metrics (host:port; empty: none)")
+			fs.StringVar(&redisPrefix, "redis-prefix", "shopease:", "prefix of every Redis key")
+		},
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
 				return usagef("run takes no arguments")
@@ -38,6 +49,7 @@ Example:
 			if cfg.Pseudonyms, err = kf.pseudonymizer(e); err != nil {
 				return err
 			}
+			cfg.RedisAddr, cfg.RedisKeyPrefix = redisAddr, redisPrefix
 			e.log.Info("starting processors", "brokers", cfg.Brokers, "namespace", string(cfg.Namespace), "data_dir", cfg.DataDir)
 			if err := processors.Run(ctx, cfg); err != nil {
 				return err
