@@ -70,14 +70,19 @@ func pipelineConfig(t *testing.T, k testenv.Kafka, prefix string) cluster.Config
 // replayHistory replays the clickstream, then the transactions, of a generated history.
 func replayHistory(t *testing.T, cfg cluster.Config, dir string) {
 	t.Helper()
-	for _, ds := range []string{generate.DatasetActivity, generate.DatasetTransactions} {
-		rc := replay.DefaultConfig()
-		rc.Paths, rc.Brokers, rc.Namespace = []string{filepath.Join(dir, ds)}, cfg.Brokers, cfg.Namespace
-		rc.Dataset = ds
-		rc.ManifestPath, rc.RejectsPath = filepath.Join(t.TempDir(), "manifest.json"), ""
-		if _, err := replay.Run(context.Background(), rc, nil); err != nil {
-			t.Fatalf("replay %s: %v", ds, err)
-		}
+	replayDataset(t, cfg, dir, generate.DatasetActivity)
+	replayDataset(t, cfg, dir, generate.DatasetTransactions)
+}
+
+// replayDataset replays one dataset of a generated history.
+func replayDataset(t *testing.T, cfg cluster.Config, dir, ds string) {
+	t.Helper()
+	rc := replay.DefaultConfig()
+	rc.Paths, rc.Brokers, rc.Namespace = []string{filepath.Join(dir, ds)}, cfg.Brokers, cfg.Namespace
+	rc.Dataset = ds
+	rc.ManifestPath, rc.RejectsPath = filepath.Join(t.TempDir(), "manifest.json"), ""
+	if _, err := replay.Run(context.Background(), rc, nil); err != nil {
+		t.Fatalf("replay %s: %v", ds, err)
 	}
 }
 
