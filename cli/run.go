@@ -3,14 +3,13 @@ package cli
 import (
 	"context"
 	"flag"
-
-	"github.com/shopease/shopease/processors"
 )
 
 func runCmd() *command {
 	var (
 		cf          clusterFlags
 		kf          keyFlags
+		pf          pipelineFlags
 		redisAddr   string
 		redisPrefix string
 	)
@@ -18,7 +17,10 @@ func runCmd() *command {
 		name:    "run",
 		summary: "run the processor group (always-on; stop with Ctrl-C)",
 		help: `Runs every ShopEase processor against a Kafka cluster until SIGINT or SIGTERM, then commits
-offsets, closes the local tables and exits 0. Start several instances with the same --namespace
+offsets, closes the local tables and exits 0. Beside the processors it archives the clean topics to
+the Parquet lake (--archive) and snapshots every table to the lake every --snapshot-interval; a
+table partition whose local state is missing is restored from the newest snapshot and only the
+changelog after it is replayed. Start several instances with the same --namespace
 to share the partitions between them.
 
 Before the first run create the input topics with 'shopease topics create'. The gateways replace
@@ -35,6 +37,7 @@ Example:
 		flags: func(fs *flag.FlagSet, _ *env) {
 			cf.register(fs)
 			kf.register(fs)
+			pf.register(fs)
 			fs.StringVar(&redisAddr, "redis", "127.0.0.1:6379", "Redis for the real-time metrics (host:port; empty: none)")
 			fs.StringVar(&redisPrefix, "redis-prefix", "shopease:", "prefix of every Redis key")
 		},
@@ -50,8 +53,10 @@ Example:
 				return err
 			}
 			cfg.RedisAddr, cfg.RedisKeyPrefix = redisAddr, redisPrefix
-			e.log.Info("starting processors", "brokers", cfg.Brokers, "namespace", string(cfg.Namespace), "data_dir", cfg.DataDir)
-			if err := processors.Run(ctx, cfg); err != nil {
+			pf.restoring(e, &cfg)
+			e.log.Info("starting processors", "brokers", cfg.Brokers, "namespace", string(cfg.Namespace), "data_dir", cfg.DataDir,
+				"lake_dir", pf.lake(cfg), "archive", pf.archive, "snapshot_interval", pf.snapshotInterval)
+			if err := pf.run(ctx, e, cfg); err != nil {
 				return err
 			}
 			e.log.Info("stopped cleanly")
