@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,18 +45,57 @@ func TestGeneratedHistoryInRedis(t *testing.T) {
 		testenv.ForEachRedis(t, func(t *testing.T, r testenv.Redis) {
 			rdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
 			defer rdb.Close()
+			sinkRdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
+			defer sinkRdb.Close()
+			cc := &commandCounter{}
+			sinkRdb.AddHook(cc)
 			prefix := testenv.KeyPrefix(t, r)
 			cfg := pipelineConfig(t, k, prefix)
 			if _, err := cfg.EnsureTopics(4); err != nil {
 				t.Fatal(err)
 			}
 			replayHistory(t, cfg, dir)
-			stop := startPipeline(t, cfg, realtime.RunSettings{Redis: rdb,
+			stop := startPipeline(t, cfg, realtime.RunSettings{Redis: sinkRdb,
 				RedisOptions: []redissink.Option{redissink.WithFlushInterval(100 * time.Millisecond)}})
 			defer stop()
 			waitForTruth(t, rdb, prefix, truth, 3*time.Minute)
+			// A replayed history touches every minute of three days within seconds: this is the
+			// worst case (about one command per minute written), not the steady state
+			// (redissink.TestCommandsPerEvent).
+			events := truth.Datasets[generate.DatasetActivity].Accepted + truth.Datasets[generate.DatasetTransactions].AcceptedByType["purchase"]
+			t.Logf("sink: %d Redis commands for %d events, %d minutes", cc.n.Load(), events, len(truth.Minutes))
 		})
 	})
+}
+
+// TestRestartKeepsWindows stops the pipeline after the clickstream and starts it again on the same
+// state dir (a new process: nothing in memory survives) before the transactions: open windows,
+// watermarks, user windows and fences come back from the table, and Redis still equals the truth.
+func TestRestartKeepsWindows(t *testing.T) {
+	dir := t.TempDir()
+	gcfg := generate.Tiny()
+	gcfg.Dir = dir
+	truth, err := generate.Run(context.Background(), gcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, r := testenv.EmbeddedKafka(t), testenv.EmbeddedRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
+	defer rdb.Close()
+	prefix := testenv.KeyPrefix(t, r)
+	cfg := pipelineConfig(t, k, prefix)
+	if _, err := cfg.EnsureTopics(4); err != nil {
+		t.Fatal(err)
+	}
+	rs := realtime.RunSettings{Redis: rdb, RedisOptions: []redissink.Option{redissink.WithFlushInterval(100 * time.Millisecond)}}
+	stop := startPipeline(t, cfg, rs)
+	replayDataset(t, cfg, dir, generate.DatasetActivity)
+	time.Sleep(3 * time.Second)
+	stop()
+	stop = startPipeline(t, cfg, rs)
+	defer stop()
+	replayDataset(t, cfg, dir, generate.DatasetTransactions)
+	waitForTruth(t, rdb, prefix, truth, 2*time.Minute)
 }
 
 func pipelineConfig(t *testing.T, k testenv.Kafka, prefix string) cluster.Config {
@@ -108,6 +148,17 @@ func startPipeline(t *testing.T, cfg cluster.Config, rs realtime.RunSettings) fu
 			}
 		}
 	}
+}
+
+// commandCounter counts Redis commands (a pipeline counts each of its commands).
+type commandCounter struct{ n atomic.Int64 }
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { c.n.Add(1); return next(ctx, cmd) }
+}
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(int64(len(cmds))); return next(ctx, cmds) }
 }
 
 // minuteView is what Redis holds of one minute, in the truth's terms.
