@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 	"golang.org/x/sync/errgroup"
@@ -197,70 +195,13 @@ func build(cfg cluster.Config, g goka.Group, graph func(cluster.Config) (*goka.G
 
 // EnsureOutputs waits for the sales input (the transactions gateway creates it: creating it here
 // too would race the gateway, and the loser fails with "already exists"), then creates the
-// sales.orders stream and both tables with the raw transactions topic's partition count, and waits
-// until every partition has a leader. The raw topic must exist.
+// sales.orders stream and both tables with its partition count, and waits until every partition
+// has a leader.
 func EnsureOutputs(cfg cluster.Config) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	tm, err := cfg.TopicManager()
-	if err != nil {
-		return err
-	}
-	defer tm.Close()
 	ns := cfg.Namespace
-	raw := string(ns.Stream(topology.Transactions))
-	parts, err := tm.Partitions(raw)
-	if err != nil {
-		return fmt.Errorf("sales: partitions of %s: %w", raw, err)
-	}
-	in := string(ns.Stream(topology.Sales))
-	for deadline := time.Now().Add(leaderTimeout); ; {
-		_, err := tm.Partitions(in)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("sales: input %s missing after %s (the transactions gateway creates it): %w", in, leaderTimeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	orders := string(ns.Stream(topology.SalesOrders))
-	if err := tm.EnsureStreamExists(orders, len(parts)); err != nil {
-		return fmt.Errorf("sales: create %s: %w", orders, err)
-	}
-	tables := []string{string(ns.Table(Group)), string(ns.Table(RevenueGroup))}
-	for _, t := range tables {
-		if err := tm.EnsureTableExists(t, len(parts)); err != nil {
-			return fmt.Errorf("sales: create %s: %w", t, err)
-		}
-	}
-	for _, topic := range append([]string{in, orders}, tables...) {
-		if err := awaitLeaders(tm, topic, len(parts)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// leaderTimeout bounds how long EnsureOutputs waits for a new topic's partitions to get leaders.
-const leaderTimeout = 30 * time.Second
-
-// awaitLeaders waits until every partition of topic answers an offset request (a just-created
-// topic fails a processor start with not-leader on real Kafka).
-func awaitLeaders(tm goka.TopicManager, topic string, partitions int) error {
-	deadline := time.Now().Add(leaderTimeout)
-	for p := int32(0); p < int32(partitions); p++ {
-		for {
-			_, err := tm.GetOffset(topic, p, sarama.OffsetOldest)
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("sales: %s/%d has no leader after %s: %w", topic, p, leaderTimeout, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+	if err := cfg.EnsureOutputs(ns.Stream(topology.Sales), []goka.Stream{ns.Stream(topology.SalesOrders)},
+		[]goka.Table{ns.Table(Group), ns.Table(RevenueGroup)}); err != nil {
+		return fmt.Errorf("sales: %w", err)
 	}
 	return nil
 }
