@@ -11,29 +11,37 @@
 // SessionGap (30 min) of inactivity. A purchase with no event within SessionGap before it has an
 // empty session.
 //
-// Out-of-order arrival, the documented bound: the purchase lines of a user may arrive before the
-// activity that preceded them (replay sends datasets one after another). A purchase is therefore
-// held in the user's value (User.Pending) and released by whichever comes first:
+// The rule: a journey depends only on the inputs' content, never on the order in which the two
+// inputs (and the loop) interleave, nor on redelivery. A purchase is held in the user's value
+// (User.Pending) until both of these hold, whatever arrives in between:
 //
-//  1. the user's own activity passes the purchase time + Bound (= SessionGap, 30 min): the
-//     session holding the purchase is over, and a user's activity arrives in event-time order
-//     (one raw partition, files replayed in time order), so nothing that preceded it is missing;
-//  2. the activity watermark of the user's partition passes the purchase time + Bound + Slack
-//     (5 min) — for a user with no later activity. A clean partition interleaves every raw
-//     activity partition at its own pace, so the watermark is the oldest of their clocks, and
-//     exists only once all of them have reported. Each partition's schedule (a table key,
-//     ScheduleKey) learns those clocks and the due purchases through the processor's loop topic
-//     (Signal) and sends a flush to each user whose purchase is due.
+//  1. the order is complete: every raw transactions partition has delivered to the user's
+//     partition a purchase line of a greater order id (the partition's order mark). An order's
+//     lines are spread over raw partitions (keyed by line id), but each raw partition delivers
+//     orders in order-id order (files replay in order, an order's lines are consecutive rows);
+//  2. no activity at or before the purchase can still come: the user's own activity has passed
+//     the purchase time + Bound (= SessionGap, 30 min; a user's activity arrives in event-time
+//     order, one raw partition), or the partition's activity watermark — the oldest of its raw
+//     activity partitions' clocks, each rounded down to ClockStep — has passed it + Bound + Slack.
 //
-// Activity older than an emitted journey's purchase is counted in User.LateActivity and changes
-// nothing; lines of an emitted order are counted in User.LateLines. Purchases within Bound + Slack
-// of the end of the activity seen so far stay pending (visible in the table) until it moves on.
+// Each partition's schedule (a table key, ScheduleKey) learns through the processor's loop topic
+// (Signal) the sources' clocks and order ids, each user's pending orders (due) and when their own
+// activity passed them (passed); when an order is ready it removes the order's timer and flushes
+// the user with it, once. Only that flush releases the journey, and the journey is stamped with
+// the smallest raw origin of the order's lines (Purchase.Origin), so it is the same record in
+// every run. Activity is kept for Keep (7 days) behind the user's newest event, a cut that
+// depends on nothing else. The last order of a partition stays pending (visible in the table)
+// until a greater order id arrives from every source; so does a purchase within Bound + Slack of
+// the end of the activity seen so far.
+//
+// Outside the bounds (activity later than Bound after a released purchase, a line of a released
+// order) a record changes no journey and is counted in the metrics LateActivity and LateLine, not
+// in the table: whether it came before or after the release depends on arrival.
 //
 // Exactness (package fence): the user value carries a fence of raw origins; a record already
-// applied changes nothing. Because goka writes the table and the output independently, the
-// journeys a record released are remembered with its origin (User.Done, for DoneKept of event
-// time) and emitted again when that record is delivered again; a flush does the same by its loop
-// position. Loop signals need no fence: adding a timer, moving a clock forward and releasing what
-// is due are idempotent. A journey's identity is (user, order), so consumers keep one of equal
-// copies.
+// applied changes nothing, but repeats its loop signals (the crash may have lost them). Loop
+// signals need no fence: a timer is kept once per order, marks only move forward, and a flush
+// releases only what is still pending — delivered again, it emits the journeys of the orders it
+// lists again, identical, because goka writes the table and the output independently. A
+// journey's identity is (user, order), so consumers keep one of equal copies.
 package journeys

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
 
@@ -36,13 +36,21 @@ type processor struct {
 	journeys goka.Stream
 	dead     goka.Stream
 
-	// sources is the number of raw activity partitions: each feeds every clean partition, and the
-	// schedule's watermark waits for all of them.
-	sources int
-	// clocks is the activity time each (partition, source) last reported to its schedule (in
-	// memory: after a restart the first activity reports again, which is harmless).
+	// sources are the raw partition counts: each raw partition feeds every clean partition, and
+	// the schedule's marks wait for all of them.
+	sources Sources
+	// clocks is the activity time each (partition, source) last reported to its schedule, orders
+	// the greatest purchase order id (in memory: after a restart the first record reports again,
+	// which is harmless: a mark only moves forward).
 	mu     sync.Mutex
 	clocks map[clockKey]time.Time
+	orders map[clockKey]string
+}
+
+// Sources are the partition counts of the raw activity and transactions topics: how many
+// sources each clean partition interleaves, and the schedule waits to hear from.
+type Sources struct {
+	Activity, Transactions int
 }
 
 type clockKey struct {
@@ -52,14 +60,14 @@ type clockKey struct {
 
 // Graph defines the journeys processor: clean activity ⋈ clean transactions per pseudonymous
 // user (both keyed by pseudonym, co-partitioned) → the user table and shopease.journeys.
-// activitySources is the partition count of the raw activity topic (see Watermark).
-func Graph(cfg cluster.Config, activitySources int) (*goka.GroupGraph, error) {
+// sources are the raw partition counts (see Watermark and OrdersMark).
+func Graph(cfg cluster.Config, sources Sources) (*goka.GroupGraph, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	ns := cfg.Namespace
 	p := &processor{obs: cfg.Observer, journeys: ns.Stream(topology.Journeys), dead: ns.Stream(topology.DeadLetter),
-		sources: activitySources, clocks: map[clockKey]time.Time{}}
+		sources: sources, clocks: map[clockKey]time.Time{}, orders: map[clockKey]string{}}
 	return goka.DefineGroup(ns.Group(Group),
 		// Bytes: a record that does not decode becomes a dead letter instead of stopping the group.
 		goka.Input(ns.Stream(topology.CleanActivity), new(codec.Bytes), p.activity),
@@ -72,101 +80,171 @@ func Graph(cfg cluster.Config, activitySources int) (*goka.GroupGraph, error) {
 	), nil
 }
 
-// admit reads the origin and the user value; for a record applied before it re-emits the
-// journeys that record released (the emit may have been lost in a crash after the table write)
-// and returns nil.
-func (p *processor) admit(ctx goka.Context, msg any) (*User, fence.Origin, []byte, bool) {
-	raw, _ := msg.([]byte)
+// Metrics of records that change no journey (arrival-dependent, so counted here and not in the
+// table).
+const (
+	// LateActivity is activity older than a journey already emitted.
+	LateActivity outcome.Outcome = "late_activity"
+	// LateLine is a purchase line of an order whose journey was already emitted.
+	LateLine outcome.Outcome = "late_line"
+)
+
+// admit reads the origin and the user value. For a record applied before (fresh is false) the
+// caller only repeats its loop signals: they are idempotent, and the crash may have lost them. No
+// input record releases a journey (flushes do), so none has journeys to emit again.
+func (p *processor) admit(ctx goka.Context, msg any) (u *User, o fence.Origin, raw []byte, fresh, ok bool) {
+	raw, _ = msg.([]byte)
 	o, err := fence.Of(ctx)
 	if err != nil {
 		o = fence.Origin{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
 		p.reject(ctx, err.Error(), o, raw)
-		return nil, o, raw, false
+		return nil, o, raw, false, false
 	}
-	u, _ := ctx.Value().(*User)
+	u, _ = ctx.Value().(*User)
 	if u == nil {
 		u = &User{}
 	}
 	if !u.Fence.Admit(o) {
-		for _, j := range u.Released(o.String()) {
-			fence.Emit(ctx, p.journeys, ctx.Key(), &j, o)
-		}
 		p.obs.Observe(Processor, outcome.Duplicate)
-		return nil, o, raw, false
+		return u, o, raw, false, true
 	}
-	return u, o, raw, true
+	return u, o, raw, true, true
 }
 
 func (p *processor) activity(ctx goka.Context, msg any) {
-	u, o, raw, ok := p.admit(ctx, msg)
+	u, o, raw, fresh, ok := p.admit(ctx, msg)
 	if !ok {
 		return
 	}
 	a, err := codecs.DecodeActivity(raw)
 	if err != nil {
-		p.reject(ctx, err.Error(), o, raw)
+		if fresh {
+			p.reject(ctx, err.Error(), o, raw)
+		}
 		return
 	}
-	u.AddActivity(a)
-	p.finish(ctx, u, o)
-	p.tick(ctx, o, a.Time)
+	if fresh {
+		mark := u.ActivityMark
+		if u.AddActivity(a) {
+			p.obs.Observe(Processor, LateActivity)
+		}
+		u.prune()
+		ctx.SetValue(u)
+		p.obs.Observe(Processor, outcome.Accepted)
+		for _, pu := range u.Crossed(mark, u.ActivityMark) {
+			p.passed(ctx, pu.OrderID)
+		}
+	} else {
+		for _, pu := range u.Crossed(time.Time{}, u.ActivityMark) {
+			p.passed(ctx, pu.OrderID)
+		}
+	}
+	p.tick(ctx, o, a.Time, !fresh)
 }
 
-// tick reports the activity time of the record's source (its raw partition) to the partition's
-// schedule once it has advanced by ClockStep.
-func (p *processor) tick(ctx goka.Context, o fence.Origin, at time.Time) {
+// tick reports the activity time of the record's source (its raw partition), rounded down to a
+// multiple of ClockStep, to the partition's schedule when that has advanced (or again, when
+// repeat is set).
+func (p *processor) tick(ctx goka.Context, o fence.Origin, at time.Time, repeat bool) {
 	k := clockKey{ctx.Partition(), o.Topic + "/" + strconv.Itoa(int(o.Partition))}
+	step := at.UTC().Truncate(ClockStep)
 	p.mu.Lock()
 	last, ok := p.clocks[k]
-	send := !ok || !at.Before(last.Add(ClockStep))
-	if send {
-		p.clocks[k] = at
+	send := repeat || !ok || step.After(last)
+	if step.After(last) {
+		p.clocks[k] = step
 	}
 	p.mu.Unlock()
 	if send {
-		ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalClock, Source: k.source, At: at.UTC()})
+		ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalClock, Source: k.source, At: step})
 	}
 }
 
 func (p *processor) transaction(ctx goka.Context, msg any) {
-	u, o, raw, ok := p.admit(ctx, msg)
+	u, o, raw, fresh, ok := p.admit(ctx, msg)
 	if !ok {
 		return
 	}
 	l, err := codecs.DecodeTransactionLine(raw)
 	if err != nil {
-		p.reject(ctx, err.Error(), o, raw)
+		if fresh {
+			p.reject(ctx, err.Error(), o, raw)
+		}
 		return
 	}
 	// Refunds and returns end no journey; they pass the fence all the same.
-	if l.Type == event.Purchase {
-		at, err := u.AddPurchaseLine(l)
-		if err != nil {
+	if l.Type != event.Purchase {
+		if fresh {
+			ctx.SetValue(u)
+			p.obs.Observe(Processor, outcome.Accepted)
+		}
+		return
+	}
+	if fresh {
+		at, err := u.AddPurchaseLine(l, o)
+		switch {
+		case errors.Is(err, ErrLateLine):
+			p.obs.Observe(Processor, LateLine)
+		case err != nil:
 			p.reject(ctx, err.Error(), o, raw)
 			return
 		}
+		ctx.SetValue(u)
+		p.obs.Observe(Processor, outcome.Accepted)
 		if !at.IsZero() {
-			ctx.Loopback(ScheduleKey(ctx.Partition()), &Signal{Kind: SignalDue, User: ctx.Key(), At: at.Add(Bound + Slack)})
+			p.due(ctx, u, l.OrderID)
 		}
+	} else {
+		p.due(ctx, u, l.OrderID)
 	}
-	p.finish(ctx, u, o)
+	p.tickOrder(ctx, o, l.OrderID, !fresh)
 }
 
-// finish releases the journeys the record made ready and stores the user.
-func (p *processor) finish(ctx goka.Context, u *User, o fence.Origin) {
-	for _, j := range u.Release(ctx.Key(), o.String()) {
-		fence.Emit(ctx, p.journeys, ctx.Key(), &j, o)
+// due tells the partition's schedule about the user's pending order: its due time (purchase +
+// Bound + Slack), and then whether the user's activity has passed the purchase + Bound already.
+// The two are separate signals, so that what goes through the loop does not depend on whether
+// the activity or the line came first either.
+func (p *processor) due(ctx goka.Context, u *User, order string) {
+	i := slices.IndexFunc(u.Pending, func(p Purchase) bool { return p.OrderID == order })
+	if i < 0 {
+		return
 	}
-	ctx.SetValue(u)
-	p.obs.Observe(Processor, outcome.Accepted)
+	at := u.Pending[i].At
+	ctx.Loopback(ScheduleKey(ctx.Partition()), &Signal{Kind: SignalDue, User: ctx.Key(), Order: order, At: at.Add(Bound + Slack)})
+	if u.ActivityMark.After(at.Add(Bound)) {
+		p.passed(ctx, order)
+	}
 }
 
-// signal handles the loop: on a schedule key, a due purchase or the partition's clock (flushing
-// the users whose purchases are due); on a user key, a flush.
+// passed tells the partition's schedule that the user's activity has passed order's purchase +
+// Bound.
+func (p *processor) passed(ctx goka.Context, order string) {
+	ctx.Loopback(ScheduleKey(ctx.Partition()), &Signal{Kind: SignalPassed, User: ctx.Key(), Order: order})
+}
+
+// tickOrder reports a purchase line's order id to the partition's schedule when it is the
+// greatest its source (raw partition) has delivered here (or again, when repeat is set).
+func (p *processor) tickOrder(ctx goka.Context, o fence.Origin, order string, repeat bool) {
+	k := clockKey{ctx.Partition(), o.Topic + "/" + strconv.Itoa(int(o.Partition))}
+	p.mu.Lock()
+	last, ok := p.orders[k]
+	send := repeat || !ok || order > last
+	if order > last {
+		p.orders[k] = order
+	}
+	p.mu.Unlock()
+	if send {
+		ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalOrders, Source: k.source, Order: order})
+	}
+}
+
+// signal handles the loop: on a schedule key, a due or passed purchase, a source's clock or order
+// (flushing the users whose orders are ready); on a user key, a flush of the orders listed.
 //
-// Signals need no fence: each is idempotent (a timer is added once, a clock only moves forward, a
-// flush releases only what is still pending). A flush delivered again re-emits the journeys it
-// released, by its own loop position, as a fenced record does.
+// Signals need no fence: each is idempotent (a timer is kept once per order, a mark only moves
+// forward, a flush releases only what is still pending). A flush lists the orders it releases, so
+// one delivered again emits their journeys again — the crash may have lost those emits — each
+// with its order's origin, identical to the first.
 func (p *processor) signal(ctx goka.Context, msg any) {
 	s, _ := msg.(*Signal)
 	if s == nil {
@@ -177,31 +255,42 @@ func (p *processor) signal(ctx goka.Context, msg any) {
 		u = &User{}
 	}
 	switch s.Kind {
-	case SignalDue, SignalClock:
+	case SignalDue, SignalPassed, SignalClock, SignalOrders:
 		var t *Timer
-		if s.Kind == SignalDue {
-			t = &Timer{User: s.User, Due: s.At}
-		} else {
+		switch s.Kind {
+		case SignalDue:
+			t = &Timer{User: s.User, Order: s.Order, Due: s.At}
+		case SignalPassed:
+			t = &Timer{User: s.User, Order: s.Order, Passed: true}
+		case SignalClock:
 			u.Tick(s.Source, s.At)
+		case SignalOrders:
+			u.TickOrder(s.Source, s.Order)
 		}
-		wm := u.Watermark(p.sources)
-		for _, user := range u.Schedule(t, wm) {
-			ctx.Loopback(user, &Signal{Kind: SignalFlush, At: wm.Add(-Slack)})
+		ready := u.Schedule(t, u.Watermark(p.sources.Activity), u.OrdersMark(p.sources.Transactions))
+		ctx.SetValue(u)
+		// One flush per order, whatever else is ready at the same moment: the loop then carries
+		// the same records in every run.
+		for _, r := range ready {
+			ctx.Loopback(r.User, &Signal{Kind: SignalFlush, Orders: []string{r.Order}})
 		}
 	case SignalFlush:
-		if s.At.After(u.FlushMark) {
-			u.FlushMark = s.At
+		released, before := u.Release(ctx.Key(), s.Orders)
+		if len(released) > 0 {
+			ctx.SetValue(u)
 		}
-		o := fence.Origin{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
-		released := u.Release(ctx.Key(), o.String())
-		if len(released) == 0 {
-			released = u.Released(o.String())
-		}
-		for _, j := range released {
-			fence.Emit(ctx, p.journeys, ctx.Key(), &j, o)
+		for _, d := range append(before, released...) {
+			p.emit(ctx, d)
 		}
 	}
-	ctx.SetValue(u)
+}
+
+func (p *processor) emit(ctx goka.Context, d Done) {
+	o, err := fence.ParseOrigin(d.Origin)
+	if err != nil {
+		o = fence.Origin{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+	}
+	fence.Emit(ctx, p.journeys, d.Journey.UserID, &d.Journey, o)
 }
 
 func (p *processor) reject(ctx goka.Context, detail string, o fence.Origin, raw []byte) {
@@ -209,13 +298,13 @@ func (p *processor) reject(ctx goka.Context, detail string, o fence.Origin, raw 
 	p.obs.Observe(Processor, outcome.Rejected(event.ReasonUndecodable))
 }
 
-// New builds the processor for activitySources raw activity partitions (Run counts them); opts
-// come after the cluster's (goka.WithTester in tests).
-func New(cfg cluster.Config, activitySources int, opts ...goka.ProcessorOption) (*goka.Processor, error) {
+// New builds the processor for the raw partition counts sources (Run counts them); opts come
+// after the cluster's (goka.WithTester in tests).
+func New(cfg cluster.Config, sources Sources, opts ...goka.ProcessorOption) (*goka.Processor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	gg, err := Graph(cfg, activitySources)
+	gg, err := Graph(cfg, sources)
 	if err != nil {
 		return nil, err
 	}
@@ -228,78 +317,58 @@ func New(cfg cluster.Config, activitySources int, opts ...goka.ProcessorOption) 
 }
 
 // EnsureOutputs waits for the two clean inputs (the gateways create them), checks that they are
-// co-partitioned, creates shopease.journeys and the table with their partition count, and waits
-// until every partition has a leader. It returns the partition count of the raw activity topic.
-func EnsureOutputs(cfg cluster.Config) (activitySources int, err error) {
+// co-partitioned, and creates shopease.journeys and the table with their partition count
+// (cluster.Config.EnsureOutputs, which waits until every partition has a leader). It returns the
+// partition counts of the raw activity and transactions topics.
+func EnsureOutputs(cfg cluster.Config) (Sources, error) {
 	if err := cfg.Validate(); err != nil {
-		return 0, err
+		return Sources{}, err
 	}
 	tm, err := cfg.TopicManager()
 	if err != nil {
-		return 0, err
+		return Sources{}, err
 	}
 	defer tm.Close()
 	ns := cfg.Namespace
-	raw := string(ns.Stream(topology.Activity))
-	rawParts, err := tm.Partitions(raw)
-	if err != nil {
-		return 0, fmt.Errorf("journeys: partitions of %s: %w", raw, err)
+	var counts []int
+	for _, raw := range []goka.Stream{ns.Stream(topology.Activity), ns.Stream(topology.Transactions)} {
+		ps, err := tm.Partitions(string(raw))
+		if err != nil {
+			return Sources{}, fmt.Errorf("journeys: partitions of %s: %w", raw, err)
+		}
+		counts = append(counts, len(ps))
 	}
 	var parts []int
 	for _, in := range []goka.Stream{topology.CleanActivity, topology.CleanTransactions} {
 		name := string(ns.Stream(in))
-		for deadline := time.Now().Add(leaderTimeout); ; {
+		for deadline := time.Now().Add(inputTimeout); ; {
 			ps, err := tm.Partitions(name)
 			if err == nil {
 				parts = append(parts, len(ps))
 				break
 			}
 			if time.Now().After(deadline) {
-				return 0, fmt.Errorf("journeys: input %s missing after %s (its gateway creates it): %w", name, leaderTimeout, err)
+				return Sources{}, fmt.Errorf("journeys: input %s missing after %s (its gateway creates it): %w", name, inputTimeout, err)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
 	if parts[0] != parts[1] {
-		return 0, fmt.Errorf("%w: %s has %d partitions, %s %d", ErrNotCopartitioned,
+		return Sources{}, fmt.Errorf("%w: %s has %d partitions, %s %d", ErrNotCopartitioned,
 			ns.Stream(topology.CleanActivity), parts[0], ns.Stream(topology.CleanTransactions), parts[1])
 	}
-	out, table := string(ns.Stream(topology.Journeys)), string(ns.Table(Group))
-	if err := tm.EnsureStreamExists(out, parts[0]); err != nil {
-		return 0, fmt.Errorf("journeys: create %s: %w", out, err)
+	if err := cfg.EnsureOutputs(ns.Stream(topology.CleanActivity), []goka.Stream{ns.Stream(topology.Journeys)},
+		[]goka.Table{ns.Table(Group)}); err != nil {
+		return Sources{}, fmt.Errorf("journeys: %w", err)
 	}
-	if err := tm.EnsureTableExists(table, parts[0]); err != nil {
-		return 0, fmt.Errorf("journeys: create %s: %w", table, err)
-	}
-	for _, topic := range []string{out, table} {
-		if err := awaitLeaders(tm, topic, parts[0]); err != nil {
-			return 0, err
-		}
-	}
-	return len(rawParts), nil
+	return Sources{Activity: counts[0], Transactions: counts[1]}, nil
 }
 
 // ErrNotCopartitioned is returned when the joined inputs differ in partition count.
 var ErrNotCopartitioned = errors.New("journeys: inputs not co-partitioned")
 
-const leaderTimeout = 30 * time.Second
-
-func awaitLeaders(tm goka.TopicManager, topic string, partitions int) error {
-	deadline := time.Now().Add(leaderTimeout)
-	for p := int32(0); p < int32(partitions); p++ {
-		for {
-			_, err := tm.GetOffset(topic, p, sarama.OffsetOldest)
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("journeys: %s/%d has no leader after %s: %w", topic, p, leaderTimeout, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	return nil
-}
+// inputTimeout bounds the wait for the gateways to create the inputs.
+const inputTimeout = 30 * time.Second
 
 // Run creates the outputs and runs the processor until ctx is done; nil on a clean stop.
 func Run(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) error {
@@ -337,15 +406,19 @@ func ScheduleKey(partition int32) string { return "~schedule/" + strconv.Itoa(in
 
 // The kinds of Signal.
 const (
-	SignalDue   = "due"   // to a schedule: flush User once the clock passes At
-	SignalClock = "clock" // to a schedule: Source's activity has reached At
-	SignalFlush = "flush" // to a user: release what the activity time At lets go
+	SignalDue    = "due"    // to a schedule: User's Order is due at At
+	SignalPassed = "passed" // to a schedule: User's activity has passed Order's purchase + Bound
+	SignalClock  = "clock"  // to a schedule: Source's activity has reached At
+	SignalOrders = "orders" // to a schedule: Source has delivered purchase order Order
+	SignalFlush  = "flush"  // to a user: release Orders (one)
 )
 
 // Signal is a message of the processor's loop topic.
 type Signal struct {
 	Kind   string    `json:"kind"`
 	User   string    `json:"user,omitempty"`   // due: the user to flush
+	Order  string    `json:"order,omitempty"`  // due, passed: the order; orders: the source's order
+	Orders []string  `json:"orders,omitempty"` // flush: the orders to release
 	Source string    `json:"source,omitempty"` // clock: the raw activity partition reporting
 	At     time.Time `json:"at"`
 }

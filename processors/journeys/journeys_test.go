@@ -32,7 +32,7 @@ func newHarness(t *testing.T) *harness {
 	tt := tester.New(t)
 	h := &harness{t: t, tt: tt, counts: &outcome.Counts{}, offsets: map[string]int64{}}
 	h.cfg = cluster.Config{Brokers: []string{"tester"}, Namespace: "unit.", Observer: h.counts}
-	p, err := New(h.cfg, 1, goka.WithTester(tt))
+	p, err := New(h.cfg, Sources{Activity: 1, Transactions: 1}, goka.WithTester(tt))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +91,13 @@ func (h *harness) purchase(user, order, product string, qty int64, price, clock 
 	return h.feed(topology.CleanTransactions, "raw.transactions", user, b, nil)
 }
 
+// nextOrder feeds a purchase line of another user with order id order: the transaction source
+// (one here) has moved past every smaller order, which are then complete.
+func (h *harness) nextOrder(order string) {
+	h.t.Helper()
+	h.purchase("z~9", order, "P0", 1, "1.00", "23:00")
+}
+
 // emitted returns the journeys emitted since the last call.
 func (h *harness) emitted() []Journey {
 	h.t.Helper()
@@ -107,12 +114,13 @@ func (h *harness) emitted() []Journey {
 func secs(n int64) *int64 { return &n }
 
 // TestJourneyHeldUntilActivityPassesBound: the purchase arrives before the activity that led to
-// it; its journey is emitted only once the user's activity passes the purchase time + Bound, and
-// then describes the session exactly.
+// it; its journey is emitted only once the order is complete (a later order id from its source)
+// and the user's activity passes the purchase time + Bound, and then describes the session exactly.
 func TestJourneyHeldUntilActivityPassesBound(t *testing.T) {
 	h := newHarness(t)
 	h.purchase("u~1", "O1", "P1", 2, "5.00", "10:20")
 	h.purchase("u~1", "O1", "P9", 1, "1.25", "10:20")
+	h.nextOrder("O9")
 	h.activity("u~1", "09:00", event.PageView, "", "", "old") // a session of its own, ended long before
 	h.activity("u~1", "10:00", event.PageView, "", "", "search")
 	h.activity("u~1", "10:05", event.ProductView, "P2", "", "")
@@ -133,9 +141,15 @@ func TestJourneyHeldUntilActivityPassesBound(t *testing.T) {
 	}
 	before, _ := json.Marshal(h.tt.TableValue(h.cfg.Namespace.Table(Group), "u~1"))
 
-	// The releasing record delivered again: nothing changes, and its journey goes out again
-	// identically (the first emit may have been lost).
+	// The activity that passed the bound delivered again: its signal to the schedule goes again
+	// (and finds the timer gone), nothing is emitted.
 	h.feed(topology.CleanActivity, "raw.activity", "u~1", mustActivity(t, "u~1", "10:51"), &release)
+	if got := h.emitted(); len(got) != 0 {
+		t.Errorf("a redelivered activity emitted %+v", got)
+	}
+	// The releasing flush delivered again: its journey goes out again identically (the first
+	// emit may have been lost).
+	h.tt.Consume(string(h.cfg.Namespace.Group(Group))+"-loop", "u~1", &Signal{Kind: SignalFlush, Orders: []string{"O1"}})
 	if got := h.emitted(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Errorf("re-emitted %+v, want the same journey once", got)
 	}
@@ -144,15 +158,16 @@ func TestJourneyHeldUntilActivityPassesBound(t *testing.T) {
 		t.Errorf("a redelivery changed the user:\n%s\n%s", before, after)
 	}
 
-	// A late line of the emitted order changes no journey; it is counted.
+	// A late line of the emitted order changes no journey; it is counted in the metrics (whether
+	// it came before or after the release depends on arrival, so the table does not hold it).
 	h.purchase("u~1", "O1", "P7", 1, "3.00", "10:20")
 	if got := h.emitted(); len(got) != 0 {
 		t.Errorf("a late line emitted %+v", got)
 	}
-	if u := h.tt.TableValue(h.cfg.Namespace.Table(Group), "u~1").(*User); u.LateLines != 1 || len(u.Pending) != 0 {
-		t.Errorf("late lines %d, pending %v", u.LateLines, u.Pending)
+	if u := h.tt.TableValue(h.cfg.Namespace.Table(Group), "u~1").(*User); len(u.Pending) != 0 {
+		t.Errorf("pending %v", u.Pending)
 	}
-	if got, want := h.counts.Of(Processor), map[outcome.Outcome]int64{outcome.Accepted: 10, outcome.Duplicate: 1}; !reflect.DeepEqual(got, want) {
+	if got, want := h.counts.Of(Processor), map[outcome.Outcome]int64{outcome.Accepted: 11, outcome.Duplicate: 1, LateLine: 1}; !reflect.DeepEqual(got, want) {
 		t.Errorf("outcomes %v, want %v", got, want)
 	}
 }
@@ -168,7 +183,8 @@ func mustActivity(t *testing.T, user, clock string) []byte {
 
 // TestJourneySessions: a source session id decides the session over time gaps; a purchase with no
 // activity within the gap before it has an empty session; activity that arrived first releases a
-// purchase at once.
+// purchase at once (and the schedule's flush for it later repeats nothing: the user's own
+// activity released it).
 func TestJourneySessions(t *testing.T) {
 	h := newHarness(t)
 	h.activity("v~1", "09:00", event.PageView, "", "s1", "ad")
@@ -182,6 +198,7 @@ func TestJourneySessions(t *testing.T) {
 	h.activity("w~1", "08:00", event.PageView, "", "", "direct")
 	h.purchase("w~1", "O3", "P5", 4, "0.665", "09:00")
 	h.activity("w~1", "09:31", event.PageView, "", "", "")
+	h.nextOrder("O9")
 
 	want := []Journey{
 		{UserID: "v~1", OrderID: "O2", PurchaseTime: at("09:20"), SessionID: "s2", SessionStart: at("09:10"),
@@ -213,15 +230,16 @@ func TestJourneyFlushedByPartitionWatermark(t *testing.T) {
 	h := newHarness(t)
 	h.activity("x~1", "10:00", event.ProductView, "P1", "", "ad")
 	h.purchase("x~1", "O4", "P1", 1, "9.99", "10:03")
-	h.activity("y~1", "10:38", event.PageView, "", "", "") // due is 10:38: not past it
+	h.nextOrder("O9")
+	h.activity("y~1", "10:38", event.PageView, "", "", "") // reports 10:30 (ClockStep): due is 10:38
 	if got := h.emitted(); len(got) != 0 {
 		t.Fatalf("flushed at the due time: %+v", got)
 	}
-	h.activity("y~1", "10:47", event.PageView, "", "", "") // within a ClockStep of the last report: not told
+	h.activity("y~1", "10:39", event.PageView, "", "", "") // still the step of 10:30: not told
 	if got := h.emitted(); len(got) != 0 {
 		t.Fatalf("flushed without a clock report: %+v", got)
 	}
-	h.activity("y~1", "10:48", event.PageView, "", "", "")
+	h.activity("y~1", "10:41", event.PageView, "", "", "") // reports 10:40, past 10:38
 	want := []Journey{{UserID: "x~1", OrderID: "O4", PurchaseTime: at("10:03"), SessionStart: at("10:00"),
 		SessionSeconds: 180, Events: 1, ProductViews: 1, Viewed: []string{"P1"}, Bought: []string{"P1"},
 		ViewedThenBought: 1, SecondsToPurchase: secs(180), EntryReferrer: "ad", Lines: 1, Units: 1,
@@ -230,12 +248,13 @@ func TestJourneyFlushedByPartitionWatermark(t *testing.T) {
 		t.Fatalf("journeys %+v\nwant %+v", got, want)
 	}
 	sched := h.tt.TableValue(h.cfg.Namespace.Table(Group), ScheduleKey(0)).(*User)
-	if len(sched.Timers) != 0 || len(sched.Clocks) != 1 || !time.Unix(0, sched.Clocks[0].Offset).Equal(at("10:48")) {
+	// What stays is the timer of O9, which nothing has followed.
+	if len(sched.Timers) != 1 || sched.Timers[0].Order != "O9" || len(sched.Clocks) != 1 || !time.Unix(0, sched.Clocks[0].Offset).Equal(at("10:40")) {
 		t.Errorf("schedule after the flush: %+v", sched)
 	}
 	x := h.tt.TableValue(h.cfg.Namespace.Table(Group), "x~1").(*User)
-	if !x.FlushMark.Equal(at("10:43")) || len(x.Pending) != 0 || len(x.Done) != 1 {
-		t.Errorf("user after the flush: flush mark %s, pending %v, done %d", x.FlushMark, x.Pending, len(x.Done))
+	if len(x.Pending) != 0 || len(x.Done) != 1 {
+		t.Errorf("user after the flush: pending %v, done %d", x.Pending, len(x.Done))
 	}
 }
 
@@ -252,11 +271,47 @@ func TestWatermarkWaitsForEverySource(t *testing.T) {
 	if wm := u.Watermark(2); !wm.Equal(at("09:30")) {
 		t.Errorf("watermark %s, want 09:30", wm)
 	}
-	due := u.Schedule(&Timer{User: "a", Due: at("09:29")}, u.Watermark(2))
-	if !reflect.DeepEqual(due, []string{"a"}) || len(u.Timers) != 0 {
-		t.Errorf("due %v, timers %v", due, u.Timers)
+	wm := u.Watermark(2)
+	steps := []struct {
+		name   string
+		timer  Timer
+		orders string
+		ready  []string
+		timers int
+	}{
+		{"complete, watermark past due", Timer{User: "a", Order: "O1", Due: at("09:29")}, "O2", []string{"a/O1"}, 0},
+		{"at the watermark itself", Timer{User: "b", Order: "O1", Due: at("09:30")}, "O2", nil, 1},
+		{"the user's activity passed it", Timer{User: "b", Order: "O1", Passed: true}, "O2", []string{"b/O1"}, 0},
+		{"incomplete: the mark is the order", Timer{User: "c", Order: "O2", Due: at("09:00"), Passed: true}, "O2", nil, 1},
+		{"the same order again, earlier", Timer{User: "c", Order: "O2", Due: at("08:00")}, "O2", nil, 1},
+		{"a passed signal without a timer leaves none", Timer{User: "d", Order: "O0", Passed: true}, "O2", nil, 1},
+		{"the mark moves past it", Timer{User: "c", Order: "O2", Due: at("09:00")}, "O3", []string{"c/O2"}, 0},
 	}
-	if due := u.Schedule(&Timer{User: "b", Due: at("09:30")}, u.Watermark(2)); len(due) != 0 || len(u.Timers) != 1 {
-		t.Errorf("due %v at the watermark itself, timers %v", due, u.Timers)
+	for _, st := range steps {
+		var ready []string
+		for _, r := range u.Schedule(&st.timer, wm, st.orders) {
+			ready = append(ready, r.User+"/"+r.Order)
+		}
+		if !reflect.DeepEqual(ready, st.ready) || len(u.Timers) != st.timers {
+			t.Errorf("%s: ready %v, timers %v; want %v and %d timers", st.name, ready, u.Timers, st.ready, st.timers)
+		}
+	}
+}
+
+// TestOrdersMarkWaitsForEverySource: the schedule's order mark is the smallest of the greatest
+// order ids its sources delivered, and none until every source has reported.
+func TestOrdersMarkWaitsForEverySource(t *testing.T) {
+	var u User
+	u.TickOrder("raw/1", "o20240301-000007")
+	if m := u.OrdersMark(2); m != "" {
+		t.Errorf("order mark %q with one of two sources", m)
+	}
+	u.TickOrder("raw/0", "o20240301-000005")
+	u.TickOrder("raw/1", "o20240301-000003") // marks never go back
+	if m := u.OrdersMark(2); m != "o20240301-000005" {
+		t.Errorf("order mark %q, want o20240301-000005", m)
+	}
+	if want := []OrderMark{{"raw/0", "o20240301-000005"}, {"raw/1", "o20240301-000007"}}; !reflect.DeepEqual(u.Orders, want) {
+		t.Errorf("orders %v, want %v", u.Orders, want)
 	}
 }

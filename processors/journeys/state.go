@@ -1,6 +1,7 @@
 package journeys
 
 import (
+	"errors"
 	"slices"
 	"sort"
 	"time"
@@ -13,15 +14,18 @@ import (
 // journey is emitted: a purchase at T waits until an activity event later than T + Bound has
 // arrived. It equals the session gap, so by then the session that holds the purchase is closed;
 // activity of that session arriving later still (out of order by more than Bound) is counted in
-// User.LateActivity and not in the journey.
+// the LateActivity metric and not in the journey.
 const Bound = SessionGap
 
 // SessionGap is the inactivity that ends a session when events carry no session id.
 const SessionGap = 30 * time.Minute
 
-// Keep is how much event time of activity a user keeps before its newest event (and before its
-// oldest pending purchase): sessions longer than Keep are cut to their last Keep.
-const Keep = 12 * time.Hour
+// Keep is how much event time of activity a user keeps before its newest event. It depends on
+// the newest event only, never on what else has arrived, so the events a journey sees do not
+// depend on when its purchase arrives — as long as the purchase arrives before the user's activity
+// is Keep past it (replay sends a whole history of activity before the transactions, so Keep is
+// long; sessions longer than Keep are cut to their last Keep).
+const Keep = 7 * 24 * time.Hour
 
 // DoneKept is how long, in event time, a released order is remembered so that its late lines are
 // recognized (and its journey re-emitted on a redelivery).
@@ -35,6 +39,8 @@ const Slack = 5 * time.Minute
 // ClockStep is how much the activity time of one source must advance before the processor tells
 // the partition's schedule: at most one loop message per source and partition per step of event
 // time, so the schedule costs little beside the events, and a flush comes at most one step late.
+// A source reports its time rounded down to a multiple of ClockStep, so the clocks a schedule
+// ends with depend only on the events, not on which event happened to report after a restart.
 const ClockStep = 10 * time.Minute
 
 // maxEvents caps the activity a user keeps, whatever Keep says (a bot's clickstream).
@@ -52,18 +58,21 @@ type Event struct {
 
 // Purchase is one order of the user (its purchase lines) waiting for its journey.
 type Purchase struct {
-	OrderID  string      `json:"order_id"`
-	At       time.Time   `json:"at"` // the earliest line's event time
+	OrderID string    `json:"order_id"`
+	At      time.Time `json:"at"` // the earliest line's event time
+	// Origin is the smallest raw origin of the order's lines: the origin its journey is stamped
+	// with, whichever record releases it, so that a journey is the same record in every run.
+	Origin   string      `json:"origin"`
 	Products []string    `json:"products"`
 	Lines    int64       `json:"lines"`
 	Units    int64       `json:"units"`
 	Amount   event.Money `json:"amount"`
 }
 
-// Done is a released order: its journey, and the origin of the record that released it.
+// Done is a released order: its journey, and the origin it is stamped with (Purchase.Origin).
 type Done struct {
-	Journey    Journey `json:"journey"`
-	ReleasedBy string  `json:"released_by"`
+	Journey Journey `json:"journey"`
+	Origin  string  `json:"origin"`
 }
 
 // User is the journeys table value (key: pseudonymous user id).
@@ -72,22 +81,50 @@ type User struct {
 	// Events is the recent activity, in (time, id) order.
 	Events []Event `json:"events,omitempty"`
 	// ActivityMark is the newest activity event time seen: the user's activity watermark.
-	ActivityMark time.Time `json:"activity_mark"`
-	// FlushMark is the activity time of the user's partition, less Slack, when the schedule last
-	// flushed the user: it releases pending purchases as ActivityMark does.
-	FlushMark time.Time  `json:"flush_mark,omitempty"`
-	Pending   []Purchase `json:"pending,omitempty"`
-	Done      []Done     `json:"done,omitempty"`
-	// LateActivity counts activity older than a journey already emitted from its time span;
-	// LateLines counts purchase lines of orders already emitted.
-	LateActivity int64 `json:"late_activity,omitempty"`
-	LateLines    int64 `json:"late_lines,omitempty"`
+	ActivityMark time.Time  `json:"activity_mark"`
+	Pending      []Purchase `json:"pending,omitempty"` // in (time, order id) order
+	Done         []Done     `json:"done,omitempty"`    // in (purchase time, order id) order
 
-	// Clocks and Timers are used by the schedule keys only (ScheduleKey), never by a user: the
-	// activity time reported by each raw activity partition (source) feeding this partition, and
-	// the purchases waiting for the watermark.
+	// Clocks, Orders and Timers are used by the schedule keys only (ScheduleKey), never by a
+	// user: the activity time reported by each raw activity partition (source) feeding this
+	// partition, the greatest purchase order id reported by each raw transactions partition, and
+	// the purchases waiting for them.
 	Clocks []fence.Mark `json:"clocks,omitempty"`
+	Orders []OrderMark  `json:"orders,omitempty"`
 	Timers []Timer      `json:"timers,omitempty"`
+}
+
+// OrderMark is the greatest purchase order id a transaction source has delivered to a partition.
+type OrderMark struct {
+	Source string `json:"s"`
+	Order  string `json:"o"`
+}
+
+// TickOrder records that source has delivered order (marks only move forward).
+func (u *User) TickOrder(source, order string) {
+	for i := range u.Orders {
+		if u.Orders[i].Source == source {
+			u.Orders[i].Order = max(u.Orders[i].Order, order)
+			return
+		}
+	}
+	u.Orders = append(u.Orders, OrderMark{Source: source, Order: order})
+	slices.SortFunc(u.Orders, func(a, b OrderMark) int { return compareStrings(a.Source, b.Source) })
+}
+
+// OrdersMark is the partition's order watermark once all sources have reported: the smallest of
+// their greatest order ids. Each transaction source delivers purchase orders in order-id order
+// (files are replayed in order, an order's lines are consecutive rows), so every order below the
+// mark is complete in this partition. "" while fewer than sources have reported.
+func (u *User) OrdersMark(sources int) string {
+	if sources <= 0 || len(u.Orders) < sources {
+		return ""
+	}
+	low := u.Orders[0].Order
+	for _, o := range u.Orders[1:] {
+		low = min(low, o.Order)
+	}
+	return low
 }
 
 // Tick records that source has reached at (clocks only move forward).
@@ -118,37 +155,63 @@ func (u *User) Watermark(sources int) time.Time {
 	return time.Unix(0, low).UTC()
 }
 
-// Timer is a pending purchase in a partition's schedule: flush User once Clock is past Due.
+// Timer is a pending purchase in a partition's schedule, one per (User, Order): the schedule
+// flushes User for Order once the order mark has passed Order (every line has arrived) and the
+// user's activity has passed the purchase by Bound (Passed, told by the user) or the partition's
+// activity watermark has passed Due.
 type Timer struct {
-	User string    `json:"user"`
-	Due  time.Time `json:"due"` // purchase time + Bound + Slack
+	User   string    `json:"user"`
+	Order  string    `json:"order"`
+	Due    time.Time `json:"due"` // purchase time + Bound + Slack
+	Passed bool      `json:"passed,omitempty"`
 }
 
-// Schedule adds a timer (once) and returns the users whose timers the watermark has passed,
-// removing them.
-func (u *User) Schedule(t *Timer, watermark time.Time) []string {
-	if t != nil && !slices.Contains(u.Timers, *t) {
-		u.Timers = append(u.Timers, *t)
-	}
-	var due []string
-	u.Timers = slices.DeleteFunc(u.Timers, func(t Timer) bool {
-		if watermark.After(t.Due) {
-			if !slices.Contains(due, t.User) {
-				due = append(due, t.User)
+// Schedule adds or updates a timer (the earliest Due; Passed once told stays so) and returns the
+// timers now ready, removing them. Each order is flushed once: its journey has one releasing
+// record.
+func (u *User) Schedule(t *Timer, watermark time.Time, orders string) []Timer {
+	if t != nil {
+		i := slices.IndexFunc(u.Timers, func(x Timer) bool { return x.User == t.User && x.Order == t.Order })
+		switch {
+		case i < 0:
+			// A timer is created by its due signal only: a passed signal delivered again after
+			// the timer fired finds none and must not leave one behind. Timers are kept in
+			// (order, user) order, not arrival order.
+			if !t.Due.IsZero() {
+				u.Timers = append(u.Timers, *t)
+				slices.SortFunc(u.Timers, func(a, b Timer) int {
+					if c := compareStrings(a.Order, b.Order); c != 0 {
+						return c
+					}
+					return compareStrings(a.User, b.User)
+				})
 			}
-			return true
+		default:
+			if !t.Due.IsZero() && (u.Timers[i].Due.IsZero() || t.Due.Before(u.Timers[i].Due)) {
+				u.Timers[i].Due = t.Due
+			}
+			u.Timers[i].Passed = u.Timers[i].Passed || t.Passed
 		}
-		return false
+	}
+	var ready []Timer
+	u.Timers = slices.DeleteFunc(u.Timers, func(t Timer) bool {
+		if orders <= t.Order || t.Due.IsZero() || !(t.Passed || watermark.After(t.Due)) {
+			return false
+		}
+		ready = append(ready, t)
+		return true
 	})
-	return due
+	return ready
 }
 
-// AddActivity adds an activity event.
-func (u *User) AddActivity(a *event.Activity) {
+// AddActivity adds an activity event. It reports whether the event is late: older than a journey
+// already emitted (a metric, not state: whether it came before or after the release depends on
+// arrival).
+func (u *User) AddActivity(a *event.Activity) (late bool) {
 	e := Event{At: a.Time.UTC(), ID: a.EventID, Type: a.Type, ProductID: a.ProductID, SessionID: a.SessionID, Referrer: a.Referrer}
 	for _, d := range u.Done {
 		if !e.At.After(d.Journey.PurchaseTime) && !e.At.Before(d.Journey.PurchaseTime.Add(-Keep)) {
-			u.LateActivity++
+			late = true
 			break
 		}
 	}
@@ -157,6 +220,7 @@ func (u *User) AddActivity(a *event.Activity) {
 	if e.At.After(u.ActivityMark) {
 		u.ActivityMark = e.At
 	}
+	return late
 }
 
 func eventLess(a, b *Event) bool {
@@ -166,15 +230,17 @@ func eventLess(a, b *Event) bool {
 	return a.ID < b.ID
 }
 
-// AddPurchaseLine adds a purchase line to its pending order; a line of an order already released
-// is counted late.
+// ErrLateLine is returned for a purchase line of an order whose journey was already emitted.
+var ErrLateLine = errors.New("journeys: line of an order already released")
+
+// AddPurchaseLine adds a purchase line of origin to its pending order; a line of an order already
+// released returns ErrLateLine and changes nothing.
 // It returns the order's purchase time when that is new (a new order, or an earlier line), so
 // that the caller schedules a flush for it.
-func (u *User) AddPurchaseLine(l *event.TransactionLine) (time.Time, error) {
+func (u *User) AddPurchaseLine(l *event.TransactionLine, origin fence.Origin) (time.Time, error) {
 	for _, d := range u.Done {
 		if d.Journey.OrderID == l.OrderID {
-			u.LateLines++
-			return time.Time{}, nil
+			return time.Time{}, ErrLateLine
 		}
 	}
 	amount, err := l.Amount()
@@ -184,11 +250,14 @@ func (u *User) AddPurchaseLine(l *event.TransactionLine) (time.Time, error) {
 	var scheduled time.Time
 	i := slices.IndexFunc(u.Pending, func(p Purchase) bool { return p.OrderID == l.OrderID })
 	if i < 0 {
-		u.Pending = append(u.Pending, Purchase{OrderID: l.OrderID, At: l.Time.UTC()})
+		u.Pending = append(u.Pending, Purchase{OrderID: l.OrderID, At: l.Time.UTC(), Origin: origin.String()})
 		i = len(u.Pending) - 1
 		scheduled = l.Time.UTC()
 	}
 	p := &u.Pending[i]
+	if originLess(origin, p.Origin) {
+		p.Origin = origin.String()
+	}
 	if l.Time.Before(p.At) {
 		p.At = l.Time.UTC()
 		scheduled = p.At
@@ -209,6 +278,22 @@ func (u *User) AddPurchaseLine(l *event.TransactionLine) (time.Time, error) {
 	return scheduled, nil
 }
 
+// originLess reports whether o orders before the origin s (topic, partition, offset); an s that
+// does not parse orders last.
+func originLess(o fence.Origin, s string) bool {
+	b, err := fence.ParseOrigin(s)
+	if err != nil {
+		return true
+	}
+	if o.Topic != b.Topic {
+		return o.Topic < b.Topic
+	}
+	if o.Partition != b.Partition {
+		return o.Partition < b.Partition
+	}
+	return o.Offset < b.Offset
+}
+
 func compareStrings(a, b string) int {
 	switch {
 	case a < b:
@@ -219,49 +304,56 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-// Release builds the journeys of the pending purchases that the activity watermark (or the
-// partition's, via FlushMark) has passed by more than Bound, in purchase order, remembers them as Done (released by origin), and prunes
-// what is no longer needed.
-func (u *User) Release(user string, origin string) []Journey {
-	var out []Journey
-	keep := u.Pending[:0]
-	mark := u.ActivityMark
-	if u.FlushMark.After(mark) {
-		mark = u.FlushMark
+// Release builds the journeys of the listed orders still pending (a flush: the schedule has seen
+// them complete and passed), in purchase order, remembers them as Done, and prunes what is no
+// longer needed. It returns them, and the listed orders released before (a flush delivered
+// again: the crash may have lost their emits). A journey depends on the inputs alone: by its
+// flush every line of the order and every event at or before it has arrived (the bounds), and it
+// is stamped with the order's own origin.
+func (u *User) Release(user string, orders []string) (released, before []Done) {
+	for _, d := range u.Done {
+		if slices.Contains(orders, d.Journey.OrderID) {
+			before = append(before, d)
+		}
 	}
+	keep := u.Pending[:0]
 	for _, p := range u.Pending {
-		if mark.After(p.At.Add(Bound)) {
-			j := u.journey(user, &p)
-			out = append(out, j)
-			u.Done = append(u.Done, Done{Journey: j, ReleasedBy: origin})
+		if slices.Contains(orders, p.OrderID) {
+			released = append(released, Done{Journey: u.journey(user, &p), Origin: p.Origin})
 			continue
 		}
 		keep = append(keep, p)
 	}
+	// Done in purchase order, not release order: the value must not tell which came first.
+	u.Done = append(u.Done, released...)
+	slices.SortFunc(u.Done, func(a, b Done) int {
+		if c := a.Journey.PurchaseTime.Compare(b.Journey.PurchaseTime); c != 0 {
+			return c
+		}
+		return compareStrings(a.Journey.OrderID, b.Journey.OrderID)
+	})
 	u.Pending = keep
 	u.prune()
-	return out
+	return released, before
 }
 
-// Released returns the journeys released by the record of origin (for re-emission when that
-// record is delivered again).
-func (u *User) Released(origin string) []Journey {
-	var out []Journey
-	for _, d := range u.Done {
-		if d.ReleasedBy == origin {
-			out = append(out, d.Journey)
+// Crossed returns the pending orders whose purchase time + Bound the user's activity passed on
+// its way from mark to now (from the zero time: every pending order it has passed).
+func (u *User) Crossed(mark, now time.Time) []Purchase {
+	var out []Purchase
+	for _, p := range u.Pending {
+		if due := p.At.Add(Bound); now.After(due) && !mark.After(due) {
+			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// prune drops activity older than Keep before the watermark (and before the oldest pending
-// purchase), and released orders older than DoneKept.
+// prune drops activity older than Keep before the user's newest event, and released orders older
+// than DoneKept. Both cuts follow ActivityMark alone, which only moves forward, so what is kept
+// in the end does not depend on the order records arrived in.
 func (u *User) prune() {
 	cut := u.ActivityMark.Add(-Keep)
-	if len(u.Pending) > 0 && u.Pending[0].At.Add(-Keep).Before(cut) {
-		cut = u.Pending[0].At.Add(-Keep)
-	}
 	i := sort.Search(len(u.Events), func(i int) bool { return !u.Events[i].At.Before(cut) })
 	if n := len(u.Events) - i; n > maxEvents {
 		i = len(u.Events) - maxEvents
