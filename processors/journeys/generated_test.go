@@ -384,14 +384,20 @@ func reference(t *testing.T, cfg cluster.Config, acts, txs int) map[string]journ
 	}
 	gap := 30 * time.Minute
 	out := map[string]journeys.Journey{}
+	var waiting, incomplete int
+	defer func() {
+		t.Logf("reference: %d of %d orders have journeys; %d wait for activity, %d for a greater order id", len(out), len(orders), waiting, incomplete)
+	}()
 	for k, o := range orders {
 		es := events[o.user]
 		own := len(es) > 0 && es[len(es)-1].Time.After(o.at.Add(gap))
 		if !own && !clocks[o.partition].After(o.at.Add(gap+journeys.Slack)) {
+			waiting++
 			continue
 		}
 		if marks[o.partition] <= o.id {
-			continue // a line of it could still come
+			incomplete++ // a line of it could still come
+			continue
 		}
 		slices.Sort(o.products)
 		j := journeys.Journey{UserID: o.user, OrderID: o.id, PurchaseTime: o.at.UTC(), Bought: o.products,
