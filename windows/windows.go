@@ -29,6 +29,11 @@ type Config struct {
 	// it a source that has not been read yet cannot hold the watermark back: the first sources
 	// would close windows its records still belong to.
 	Expect map[string]int
+	// MaxOpen bounds the open windows of a partition (0: no bound). When a source lags far behind
+	// the others (an upstream partition read late), the watermark waits for it and windows pile
+	// up; past MaxOpen the oldest close early, and the lagging source's records for them arrive
+	// Late. The bound keeps the state — rewritten on every record — small.
+	MaxOpen int
 	// Clock tells wall-clock time (default: SystemClock).
 	Clock Clock
 }
@@ -54,6 +59,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: grace %v is negative", ErrConfig, c.Grace)
 	case c.Idle < 0:
 		return fmt.Errorf("%w: idle %v is negative", ErrConfig, c.Idle)
+	case c.MaxOpen < 0:
+		return fmt.Errorf("%w: max open %d is negative", ErrConfig, c.MaxOpen)
 	}
 	return nil
 }
@@ -211,14 +218,22 @@ type Closed[A any] struct {
 }
 
 // Close closes every open window of st that the watermark has passed by more than the grace
-// period, returning them in start order, and advances st.Closed. It returns the new frontier too
-// (windows starting before it are closed, including those that never had a record).
+// period, and the oldest beyond Config.MaxOpen, returning them in start order, and advances
+// st.Closed. It returns the new frontier too (windows starting before it are closed, including
+// those that never had a record).
 func Close[A any](w *Windows, st *State[A]) ([]Closed[A], int64) {
-	wm, ok := Watermark(w, st)
-	if !ok {
-		return nil, st.Closed
+	frontier := st.Closed
+	if wm, ok := Watermark(w, st); ok {
+		frontier = max(frontier, w.Start(time.UnixMilli(wm-w.cfg.Grace.Milliseconds())))
 	}
-	frontier := w.Start(time.UnixMilli(wm - w.cfg.Grace.Milliseconds()))
+	if n := w.cfg.MaxOpen; n > 0 && len(st.Open) > n {
+		starts := make([]int64, 0, len(st.Open))
+		for s := range st.Open {
+			starts = append(starts, s)
+		}
+		slices.Sort(starts)
+		frontier = max(frontier, starts[len(starts)-n])
+	}
 	if frontier <= st.Closed {
 		return nil, st.Closed
 	}

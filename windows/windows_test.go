@@ -110,3 +110,24 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("defaults: %+v, %v", w.Config(), err)
 	}
 }
+
+// TestMaxOpenClosesTheOldest: with a source that never moves, windows pile up to MaxOpen and then
+// the oldest close; the slow source's records for them are Late.
+func TestMaxOpenClosesTheOldest(t *testing.T) {
+	w, err := New(Config{MaxOpen: 3, Clock: NewManualClock(base)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &State[agg]{}
+	Admit(w, st, "a", o("slow", 0, 1), at(0))
+	for i := range 5 {
+		Admit(w, st, "a", o("fast", 0, int64(i+1)), at(time.Duration(i+1)*time.Minute))
+	}
+	closed, frontier := Close(w, st)
+	if len(closed) != 3 || len(st.Open) != 3 || time.UnixMilli(frontier).UTC().Format("15:04") != "10:03" {
+		t.Errorf("closed %d, open %d, frontier %v", len(closed), len(st.Open), time.UnixMilli(frontier).UTC())
+	}
+	if _, _, v := Admit(w, st, "a", o("slow", 0, 2), at(2*time.Minute)); v != Late {
+		t.Errorf("slow source's record for a closed window: %v", v)
+	}
+}

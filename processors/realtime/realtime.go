@@ -64,6 +64,10 @@ func (s *Settings) validate(cfg cluster.Config) error {
 	// holding every window open until they appear would make the partition's state as large as the
 	// history.
 	s.Windows.Expect = map[string]int{inputActivity: s.Partitions}
+	if s.Windows.MaxOpen == 0 {
+		// Two hours of one-minute windows: far more than grace and ordinary lag need.
+		s.Windows.MaxOpen = 120
+	}
 	if err := s.Windows.Validate(); err != nil {
 		return fmt.Errorf("realtime: %w", err)
 	}
@@ -177,8 +181,8 @@ func (p *processor) onEvent(ctx goka.Context, input, typ string, t time.Time) {
 	n := &note{Kind: noteEvent, Origin: origin, Input: input, Time: ms, Type: typ, User: ctx.Key(),
 		Part: ctx.Partition()}
 	if u.Fence.Admit(o) {
-		u.Max = max(u.Max, ms)
-		if start < u.Max-p.retention {
+		horizon := p.advance(u, input, ms)
+		if start < horizon {
 			n.Expired = true
 		} else {
 			if u.Windows == nil {
@@ -196,13 +200,9 @@ func (p *processor) onEvent(ctx goka.Context, input, typ string, t time.Time) {
 				um.P = origin
 			}
 		}
-		for s := range u.Windows {
-			if s < u.Max-p.retention {
-				delete(u.Windows, s)
-			}
-		}
+		p.forget(u)
 		ctx.SetValue(&Value{User: u})
-	} else if u.Windows[start] == nil {
+	} else if um := u.Windows[start]; um == nil || (input == inputActivity && um.A == "") || (input == inputPurchases && um.P == "") {
 		// A redelivery whose window is gone: the first delivery was expired too, or its note was
 		// applied long ago; either way the partition's fence decides.
 		n.Expired = true
@@ -212,6 +212,32 @@ func (p *processor) onEvent(ctx goka.Context, input, typ string, t time.Time) {
 		n.NewPurchaser = input == inputPurchases && um.P == origin
 	}
 	ctx.Loopback(partKey(ctx.Partition()), n)
+}
+
+// advance moves the user's latest time of input and returns the input's horizon: windows starting
+// before it are forgotten.
+func (p *processor) advance(u *User, input string, ms int64) int64 {
+	if input == inputActivity {
+		u.MaxA = max(u.MaxA, ms)
+		return u.MaxA - p.retention
+	}
+	u.MaxP = max(u.MaxP, ms)
+	return u.MaxP - p.retention
+}
+
+// forget drops the origins older than their input's horizon, and windows left with none.
+func (p *processor) forget(u *User) {
+	for s, um := range u.Windows {
+		if s < u.MaxA-p.retention {
+			um.A = ""
+		}
+		if s < u.MaxP-p.retention {
+			um.P = ""
+		}
+		if um.A == "" && um.P == "" {
+			delete(u.Windows, s)
+		}
+	}
 }
 
 func partKey(p int32) string       { return partKeyPrefix + strconv.Itoa(int(p)) }

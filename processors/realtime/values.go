@@ -64,9 +64,12 @@ type UserMinute struct {
 // User is a pseudonymous user's recent windows.
 type User struct {
 	Fence fence.Vector `json:"f,omitempty"`
-	// Max is the latest event time of the user, Unix ms; windows older than Max − Retention are
-	// forgotten, and events for them are expired.
-	Max     int64                 `json:"m"`
+	// MaxA and MaxP are the latest activity and purchase times of the user, Unix ms. A window's
+	// activity origin is forgotten once it is older than MaxA − Retention (its purchase origin:
+	// MaxP), and events for such windows are expired. Kept per input because the two inputs may
+	// arrive far apart in event time (a clickstream replayed before the transactions).
+	MaxA    int64                 `json:"ma"`
+	MaxP    int64                 `json:"mp"`
 	Windows map[int64]*UserMinute `json:"w,omitempty"`
 }
 
