@@ -6,15 +6,19 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lovoo/goka"
+	"github.com/parquet-go/parquet-go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -151,6 +155,15 @@ func TestPIICanary(t *testing.T) {
 			t.Errorf("positive control: %d dead letters carry a canary, want %d (the bad_price lines)", found, canaries)
 		}
 
+		// The lake: archive what the topics hold (the writer inside run flushes once a minute),
+		// then read every Parquet value back decoded (pages are zstd-compressed).
+		lakeDir := filepath.Join(g.dataDir, "lake")
+		if out, err := exec.Command(binary, "lake", "--once", "--brokers", strings.Join(k.Brokers(), ","),
+			"--namespace", string(ns), "--lake-dir", lakeDir).CombinedOutput(); err != nil {
+			t.Fatalf("shopease lake --once: %v\n%s", err, out)
+		}
+		assertNoCanaryInParquet(t, lakeDir, pseudonymOf(t, canaryID(0)))
+
 		assertNoCanaryInFiles(t, g.dataDir)
 		assertNoCanaryInTables(t, g.dataDir, ns)
 		if logs := g.allLogs(); strings.Contains(logs, canaryPrefix) {
@@ -171,6 +184,68 @@ func dumpRaw(t *testing.T, brokers []string, topic goka.Stream) []record {
 	}
 	defer cl.Close()
 	return readTopic(waitCtx(t, time.Minute), t, cl, kadm.NewClient(cl), string(topic))
+}
+
+// assertNoCanaryInParquet reads every value of every Parquet file under dir and requires that no
+// raw canary id is among them, and that the pseudonym of one canary is (the lake holds the run).
+func assertNoCanaryInParquet(t *testing.T, dir, pseudonym string) {
+	t.Helper()
+	files, values, pseudonyms := 0, 0, 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		files++
+		for _, rg := range pf.RowGroups() {
+			rows := rg.Rows()
+			buf := make([]parquet.Row, 256)
+			for {
+				n, err := rows.ReadRows(buf)
+				for _, row := range buf[:n] {
+					for _, v := range row {
+						values++
+						if v.Kind() != parquet.ByteArray {
+							continue
+						}
+						b := v.ByteArray()
+						if bytes.Contains(b, []byte(canaryPrefix)) {
+							t.Errorf("raw user id in lake file %s", path)
+						}
+						if string(b) == pseudonym {
+							pseudonyms++
+						}
+					}
+				}
+				if err != nil {
+					rows.Close()
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					return fmt.Errorf("%s: %w", path, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files == 0 || pseudonyms == 0 {
+		t.Fatalf("the lake check read %d files, %d values, found canary 0's pseudonym %d times: it would prove nothing", files, values, pseudonyms)
+	}
 }
 
 func assertNoCanaryInFiles(t *testing.T, dir string) {
