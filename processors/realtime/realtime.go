@@ -65,8 +65,12 @@ func (s *Settings) validate(cfg cluster.Config) error {
 	// history.
 	s.Windows.Expect = map[string]int{inputActivity: s.Partitions}
 	if s.Windows.MaxOpen == 0 {
-		// Two hours of one-minute windows: far more than grace and ordinary lag need.
-		s.Windows.MaxOpen = 120
+		// A day of one-minute windows. A replayed history makes the activity gateway's partitions
+		// drift apart by hours of event time; windows closed before a lagging partition's events
+		// arrive still count them (late), but spikes would be judged on part of the minute. With
+		// two hours, three of the four spikes of generate.Small were missed; with a day all four
+		// are found. The cost: the partition's state, rewritten on every event, grows with the lag.
+		s.Windows.MaxOpen = 24 * 60
 	}
 	if err := s.Windows.Validate(); err != nil {
 		return fmt.Errorf("realtime: %w", err)
