@@ -29,8 +29,10 @@
 //
 // Late events: an event whose window has closed in its partition goes to shopease.late and is
 // still added to the closed window (so Redis stays exact), but spike decisions are final once
-// made. Events older than Settings.Retention behind their user's latest event are dropped (also to
-// shopease.late, marked dropped).
+// made. Events older than Settings.Retention behind their user's latest event of the same input
+// are dropped (also to shopease.late, marked dropped). A partition keeps at most a day of windows
+// open (windows.Config.MaxOpen): when an upstream partition lags further, the oldest windows
+// close early and its events for them arrive late.
 //
 // Spikes: see SpikeRule. A minute is judged once every partition has closed it; a partition with
 // no events at all holds the detector back (its watermark does not exist).
