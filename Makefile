@@ -18,7 +18,7 @@ test: ## every test, against embedded AND real Kafka + redis-server (fetched, st
 	bash scripts/test.sh
 
 test-faults: ## the long fault suite (kills, outages; build tag faults) on real Kafka + redis-server
-	GOTEST_FLAGS="-tags faults -run ^TestFault" TEST_TIMEOUT=60m bash scripts/test.sh
+	GOTEST_FLAGS="-tags faults -run ^(TestFault|TestRedisOutage|TestEmptyRedisRebuilt)" TEST_TIMEOUT=60m bash scripts/test.sh
 
 test-fast: ## unit tests and embedded-environment tests only (real-server tests skip and say so)
 	$(GO) test -count=1 ./...

@@ -25,6 +25,9 @@ bench() {
 # Issue 3: goka's changelog restore (a View recovering 1M records) into memory, LevelDB, Pebble.
 bench restore 'ChangelogRestore/real' ./tables/
 
+# Issue 8: restore of a 1M-key table, snapshot + 1% changelog tail vs changelog-only (goka's path).
+bench snapshot 'SnapshotRestore' ./bench/
+
 # Issue 4: a generated ~1M-row history replayed into the real broker; every topic's count is
 # checked against the generator's truth on each run (the benchmark fails otherwise).
 bench replay1m 'ReplayGenerated1M' ./replay/
