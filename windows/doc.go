@@ -11,7 +11,8 @@
 // the gateways at their own pace), each roughly in event-time order. The watermark is the minimum
 // over the sources of the highest event time each has delivered, so a fast source cannot close a
 // window a slow one still feeds. A source that has been silent for Config.Idle (wall clock, from
-// the injectable Clock) stops holding the watermark back; each input must have been heard from by as
+// the injectable Clock, kept in memory and started afresh with the process, never stored: a
+// restarted run stores what an undisturbed one does) stops holding the watermark back; each input must have been heard from by as
 // many sources as Config.Expect says (or the partition must be older than Idle) before the
 // watermark exists at all, so a source the upstream processor has not reached yet cannot be
 // overtaken.

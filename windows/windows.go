@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/shopease/shopease/processors/fence"
@@ -93,14 +94,20 @@ func (v Verdict) String() string {
 type Source struct {
 	Input string `json:"i"`
 	Max   int64  `json:"m"` // highest event time delivered, Unix ms
-	Seen  int64  `json:"s"` // wall clock of its last record, Unix ms
 }
 
 // State is one partition's windows: the open windows' aggregates, the sources behind the
 // watermark, the closed frontier and the fence. A is the per-window aggregate; it must encode with
 // encoding/json (the State is stored as a JSON table value).
+//
+// The State holds no wall-clock time: a stored value depends only on the records admitted, so a
+// run killed and restarted stores what an undisturbed run does. When each source was last heard
+// from is kept in memory by Windows (under Key) and starts afresh with the process: after a
+// restart a source is idle only once it has been silent for Idle since then.
 type State[A any] struct {
-	Started int64              `json:"started"` // wall clock of the first record, Unix ms
+	// Key names the state for the wall-clock bookkeeping (e.g. its table key); set it after
+	// decoding, it is not stored.
+	Key     string             `json:"-"`
 	Sources map[string]*Source `json:"sources,omitempty"`
 	// Closed is the start of the first window that is still open: every window starting before
 	// it has closed (Unix ms; 0 before anything closed).
@@ -115,6 +122,37 @@ type State[A any] struct {
 type Windows struct {
 	cfg  Config
 	size int64 // ms
+
+	mu      sync.Mutex
+	started map[string]int64 // by State.Key: wall clock of its first use in this process, Unix ms
+	seen    map[string]int64 // by State.Key + "|" + source: wall clock of its last record, Unix ms
+}
+
+// touch records the wall clock of a use of the state key (and of a record of source, if given)
+// and returns when the key was first used in this process.
+func (w *Windows) touch(key, source string, now int64) int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st, ok := w.started[key]
+	if !ok {
+		st = now
+		w.started[key] = st
+	}
+	if source != "" {
+		w.seen[key+"|"+source] = now
+	}
+	return st
+}
+
+// lastSeen returns when source last delivered to the state key in this process; a source not
+// heard from since the process started counts as heard at the start.
+func (w *Windows) lastSeen(key, source string, started int64) int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if t, ok := w.seen[key+"|"+source]; ok {
+		return t
+	}
+	return started
 }
 
 // New returns the windows of cfg (validated).
@@ -122,7 +160,8 @@ func New(cfg Config) (*Windows, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Windows{cfg: cfg, size: cfg.Size.Milliseconds()}, nil
+	return &Windows{cfg: cfg, size: cfg.Size.Milliseconds(),
+		started: map[string]int64{}, seen: map[string]int64{}}, nil
 }
 
 // Config returns the validated configuration.
@@ -145,10 +184,6 @@ func Admit[A any](w *Windows, st *State[A], input string, o fence.Origin, t time
 	if !st.Fence.Admit(o) {
 		return 0, nil, Duplicate
 	}
-	now := w.cfg.Clock.Now().UnixMilli()
-	if st.Started == 0 {
-		st.Started = now
-	}
 	if st.Sources == nil {
 		st.Sources = map[string]*Source{}
 	}
@@ -159,7 +194,7 @@ func Admit[A any](w *Windows, st *State[A], input string, o fence.Origin, t time
 		st.Sources[key] = src
 	}
 	src.Max = max(src.Max, t.UnixMilli())
-	src.Seen = now
+	w.touch(st.Key, key, w.cfg.Clock.Now().UnixMilli())
 	start := w.Start(t)
 	if start < st.Closed {
 		st.Late++
@@ -180,7 +215,8 @@ func Admit[A any](w *Windows, st *State[A], input string, o fence.Origin, t time
 func Watermark[A any](w *Windows, st *State[A]) (int64, bool) {
 	now := w.cfg.Clock.Now().UnixMilli()
 	idle := w.cfg.Idle.Milliseconds()
-	young := st.Started == 0 || now-st.Started < idle
+	started := w.touch(st.Key, "", now)
+	young := now-started < idle
 	for in, n := range w.cfg.Expect {
 		seen := 0
 		for _, s := range st.Sources {
@@ -194,9 +230,9 @@ func Watermark[A any](w *Windows, st *State[A]) (int64, bool) {
 	}
 	wm, active := int64(math.MaxInt64), false
 	highest := int64(math.MinInt64)
-	for _, s := range st.Sources {
+	for key, s := range st.Sources {
 		highest = max(highest, s.Max)
-		if now-s.Seen > idle {
+		if now-w.lastSeen(st.Key, key, started) > idle {
 			continue
 		}
 		wm, active = min(wm, s.Max), true

@@ -25,7 +25,8 @@
 // "is this the event that made the user count?" is answered by comparing origins, which gives the
 // same answer on every delivery — and the partition stage's fence drops the copy. Closed windows
 // and late events are fenced the same way, and the spike detector only moves each partition's
-// frontier forward.
+// frontier forward. Each closed window is reported to the detector by itself, with the
+// window's end as the frontier, so the loop records do not depend on how far the watermark jumped.
 //
 // Late events: an event whose window has closed in its partition goes to shopease.late and is
 // still added to the closed window (so Redis stays exact), but spike decisions are final once

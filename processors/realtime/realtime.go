@@ -290,7 +290,7 @@ func (p *processor) onPartEvent(ctx goka.Context, n *note) {
 	if old, ok := ctx.Value().(*Value); ok && old.Part != nil {
 		v = old.Part
 	}
-	before := v.Closed
+	v.Key = ctx.Key()
 	start, agg, verdict := windows.Admit(p.win, &v.State, n.Input, o, time.UnixMilli(n.Time))
 	switch {
 	case verdict == windows.Duplicate:
@@ -309,16 +309,16 @@ func (p *processor) onPartEvent(ctx goka.Context, n *note) {
 		ln := &note{Kind: noteLate, Origin: n.Origin, Part: n.Part, Start: start, Counts: contribution(n)}
 		ctx.Loopback(minuteKey(start), ln)
 	}
-	closed, frontier := windows.Close(p.win, &v.State)
+	closed, _ := windows.Close(p.win, &v.State)
 	for _, c := range closed {
 		ctx.Loopback(minuteKey(c.Start), &note{Kind: noteClose, Part: n.Part, Start: c.Start, Counts: *c.Agg})
 	}
-	if frontier > before {
-		cn := &note{Kind: noteClosed, Part: n.Part, Parts: p.s.Partitions, Frontier: frontier, Closed: map[int64]Counts{}}
-		for _, c := range closed {
-			cn.Closed[c.Start] = Counts{Events: c.Agg.Events}
-		}
-		ctx.Loopback(spikesKey, cn)
+	// One report per closed window, its frontier the window's end: how far the watermark jumped
+	// depends on arrival, these notes do not, so the loop topic is the same in every run. Empty
+	// minutes in between reach the detector with the next window's report.
+	for _, c := range closed {
+		ctx.Loopback(spikesKey, &note{Kind: noteClosed, Part: n.Part, Parts: p.s.Partitions,
+			Frontier: c.Start + p.size, Closed: map[int64]Counts{c.Start: {Events: c.Agg.Events}}})
 	}
 	ctx.SetValue(&Value{Part: v})
 }
