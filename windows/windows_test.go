@@ -1,6 +1,7 @@
 package windows
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -129,5 +130,59 @@ func TestMaxOpenClosesTheOldest(t *testing.T) {
 	}
 	if _, _, v := Admit(w, st, "a", o("slow", 0, 2), at(2*time.Minute)); v != Late {
 		t.Errorf("slow source's record for a closed window: %v", v)
+	}
+}
+
+// TestRestartForgetsTheWallClock: the stored State holds no wall-clock time, so a restart (the
+// State encoded, decoded and handed to a new Windows) encodes the same bytes as before, and a
+// source silent since before the restart holds the watermark until it has been silent for Idle
+// after it — a crash that lasted longer than Idle does not make it idle at once.
+func TestRestartForgetsTheWallClock(t *testing.T) {
+	clock := NewManualClock(base)
+	cfg := Config{Idle: time.Minute, Clock: clock}
+	w, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &State[agg]{Key: "p0"}
+	Admit(w, st, "a", o("slow", 0, 1), at(0))
+	Admit(w, st, "a", o("fast", 0, 1), at(5*time.Minute))
+	before, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(10 * time.Minute) // the crash
+	w2, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := &State[agg]{}
+	if err := json.Unmarshal(before, restored); err != nil {
+		t.Fatal(err)
+	}
+	restored.Key = "p0"
+	Admit(w2, restored, "a", o("fast", 0, 2), at(6*time.Minute))
+	steps := []struct {
+		advance time.Duration
+		wm      string
+	}{
+		{0, "10:00"},                // both sources count: the slow one holds the watermark
+		{30 * time.Second, "10:00"}, // silent 30 s since the restart
+		{31 * time.Second, "10:06"}, // silent 61 s: idle; the fast source alone
+		{time.Minute, "10:06"},      // every source quiet: the highest time seen
+	}
+	for i, s := range steps {
+		clock.Advance(s.advance)
+		wm, ok := Watermark(w2, restored)
+		if got := time.UnixMilli(wm).UTC().Format("15:04"); !ok || got != s.wm {
+			t.Errorf("step %d: watermark %s (%v), want %s", i, got, ok, s.wm)
+		}
+	}
+	again, err := json.Marshal(&State[agg]{Key: "p0", Sources: restored.Sources, Open: restored.Open, Fence: restored.Fence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"sources":{"fast/0":{"i":"a","m":1709287560000},"slow/0":{"i":"a","m":1709287200000}},"closed":0,"open":{"1709287200000":{"N":0},"1709287500000":{"N":0},"1709287560000":{"N":0}},"fence":[{"s":"fast/0","o":2},{"s":"slow/0","o":1}],"late":0}`; string(again) != want {
+		t.Errorf("stored state:\n%s\nwant\n%s", again, want)
 	}
 }
