@@ -62,7 +62,8 @@ func (s *Settings) validate(cfg cluster.Config) error {
 	// close (within the first Idle of the process; windows.Config.Expect): the gateways read them
 	// at their own pace, and a purchase source not heard from yet cannot hold the watermark back,
 	// so its purchases arrived late — how many depended on how the gateways interleaved (34–87
-	// late records in three killed runs of systemtest.TestKillRestartIsExact without it, 1 and 23 in two with).
+	// late records in three killed runs of systemtest.TestKillRestartIsExact without it, 1 and
+	// 23 in two with).
 	// A source that never comes cannot hold windows open for long: MaxOpen bounds them.
 	s.Windows.Expect = map[string]int{inputActivity: s.Partitions, inputPurchases: s.Partitions}
 	if s.Windows.MaxOpen == 0 {
