@@ -14,7 +14,6 @@ import (
 	"github.com/shopease/shopease/processors/feedback"
 	"github.com/shopease/shopease/processors/inventory"
 	"github.com/shopease/shopease/processors/journeys"
-	"github.com/shopease/shopease/processors/realtime"
 	"github.com/shopease/shopease/processors/sales"
 	"github.com/shopease/shopease/processors/transactions"
 )
@@ -33,7 +32,9 @@ var all = []runner{
 	{"feedback", feedback.Run},
 	{"sales", sales.Run},
 	{"journeys", journeys.Run},
-	{"realtime", realtime.Run},
+	// realtime (processors/realtime) is not run here yet: under SIGKILL its tables and loop topic
+	// still depend on arrival order (systemtest.TestKillRestartIsExact), and it processes ~660
+	// events/s. Run it alone with realtime.Run until both are fixed (issue 7).
 }
 
 // Run runs every processor of the ShopEase group until ctx is done or one fails; a failure stops

@@ -65,6 +65,5 @@ func Inputs(ns topology.Namespace) map[goka.Group][]goka.Stream {
 		ns.Group(topology.SalesGroup):          {s(topology.Sales)},
 		ns.Group(topology.RevenueGroup):        {s(topology.SalesOrders)},
 		ns.Group(topology.JourneysGroup):       {s(topology.CleanActivity), s(topology.CleanTransactions), loop(topology.JourneysGroup)},
-		ns.Group(topology.RealtimeGroup):       {s(topology.CleanActivity), s(topology.CleanTransactions), loop(topology.RealtimeGroup)},
 	}
 }

@@ -132,6 +132,9 @@ func compareRuns(t *testing.T, nsA topology.Namespace, a map[string][]record, ns
 			}
 			continue
 		}
+		if strings.HasSuffix(name, "-loop") {
+			continue // goka's loop topics are a processor's internal plumbing; what it keeps is compared as its table
+		}
 		if name == string(topology.DeadLetter) {
 			continue // the raw dead-letter topic carries wall-clock times; its records are compared by origin below
 		}
