@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
@@ -79,7 +80,34 @@ func (c *Config) EnsureTopics(partitions int32) ([]TopicResult, error) {
 		}
 		out = append(out, TopicResult{Name: name, Created: err == nil})
 	}
-	return out, nil
+	return out, waitListed(a, out)
+}
+
+// waitListed returns once the broker lists every topic of res: a real broker answers
+// CreateTopics before its metadata shows the new topic, and a describe or a replay started right
+// after `topics create` must not find it missing.
+func waitListed(a sarama.ClusterAdmin, res []TopicResult) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		listed, err := a.ListTopics()
+		missing := ""
+		for _, r := range res {
+			if _, ok := listed[r.Name]; !ok && err == nil {
+				missing = r.Name
+				break
+			}
+		}
+		if err == nil && missing == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("cluster: list topics: %w", err)
+			}
+			return fmt.Errorf("%w: %s not listed 30 s after it was created", topology.ErrMissingTopic, missing)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // DescribeTopics reports every topic of c's namespace that starts with "shopease" (raw topics,
