@@ -99,18 +99,20 @@ const (
 	envChildCf = "REPLAY_TEST_CHILD_CONFIG"
 )
 
-// TestReplayChild is not a test of its own: TestResumeAfterKill runs the test binary with it
-// selected, as the process it kills.
-func TestReplayChild(t *testing.T) {
-	if os.Getenv(envChild) != "1" {
-		t.Skip("the child process of TestResumeAfterKill; runs only inside it")
+// TestMain turns the test binary into the process TestResumeAfterKill kills when it runs it with
+// REPLAY_TEST_CHILD=1: a replay that never ends on its own. Otherwise it runs the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv(envChild) == "1" {
+		var cfg Config
+		if err := json.Unmarshal([]byte(os.Getenv(envChildCf)), &cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "replay child:", err)
+			os.Exit(2)
+		}
+		Run(context.Background(), cfg, nil)
+		fmt.Fprintln(os.Stderr, "replay child: finished before it was killed")
+		os.Exit(3)
 	}
-	var cfg Config
-	if err := json.Unmarshal([]byte(os.Getenv(envChildCf)), &cfg); err != nil {
-		t.Fatal(err)
-	}
-	Run(context.Background(), cfg, nil)
-	t.Fatal("the child should have been killed before it finished")
+	os.Exit(m.Run())
 }
 
 // TestResumeAfterKill kills a replaying process with SIGKILL and runs the replay again.
@@ -121,7 +123,7 @@ func TestResumeAfterKill(t *testing.T) {
 		cfg := testConfig(t, k.Brokers(), ns, subsetDir(t))
 		cfg.Rate = 2000 // about 3 s for all rows: killed well before the end
 		cfgJSON, _ := json.Marshal(cfg)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestReplayChild$", "-test.count=1")
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), envChild+"=1", envChildCf+"="+string(cfgJSON))
 		out := &strings.Builder{}
 		cmd.Stdout, cmd.Stderr = out, out
