@@ -8,34 +8,11 @@ type Activity struct{}
 
 // Encode encodes an event.Activity or *event.Activity as JSON.
 func (Activity) Encode(value any) ([]byte, error) {
-	switch v := value.(type) {
-	case *event.Activity:
-		if v != nil {
-			return encodeActivity(v)
-		}
-	case event.Activity:
-		return encodeActivity(&v)
-	}
-	return nil, unsupported("Activity", value)
-}
-
-// encodeActivity encodes into a buffer of the estimated size, so that it allocates once.
-func encodeActivity(v *event.Activity) ([]byte, error) {
-	data, err := AppendActivity(make([]byte, 0, activitySize(v)), v)
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
+	return encodeAny("Activity", value, activitySize, AppendActivity)
 }
 
 // Decode decodes JSON into a *event.Activity.
-func (Activity) Decode(data []byte) (any, error) {
-	v, err := DecodeActivity(data)
-	if err != nil {
-		return nil, err // an untyped nil, not a nil *event.Activity in an interface
-	}
-	return v, nil
-}
+func (Activity) Decode(data []byte) (any, error) { return decodeAny(data, DecodeActivity) }
 
 // The JSON fields of Activity, in struct order; the constants are their indexes.
 const (

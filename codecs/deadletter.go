@@ -12,34 +12,11 @@ type DeadLetter struct{}
 
 // Encode encodes an event.DeadLetter or *event.DeadLetter as JSON.
 func (DeadLetter) Encode(value any) ([]byte, error) {
-	switch v := value.(type) {
-	case *event.DeadLetter:
-		if v != nil {
-			return encodeDeadLetter(v)
-		}
-	case event.DeadLetter:
-		return encodeDeadLetter(&v)
-	}
-	return nil, unsupported("DeadLetter", value)
-}
-
-// encodeDeadLetter encodes into a buffer of the estimated size, so that it allocates once.
-func encodeDeadLetter(v *event.DeadLetter) ([]byte, error) {
-	data, err := AppendDeadLetter(make([]byte, 0, deadLetterSize(v)), v)
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
+	return encodeAny("DeadLetter", value, deadLetterSize, AppendDeadLetter)
 }
 
 // Decode decodes JSON into a *event.DeadLetter.
-func (DeadLetter) Decode(data []byte) (any, error) {
-	v, err := DecodeDeadLetter(data)
-	if err != nil {
-		return nil, err // an untyped nil, not a nil *event.DeadLetter in an interface
-	}
-	return v, nil
-}
+func (DeadLetter) Decode(data []byte) (any, error) { return decodeAny(data, DecodeDeadLetter) }
 
 // The JSON fields of DeadLetter, in struct order; the constants are their indexes.
 const (

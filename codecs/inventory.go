@@ -9,33 +9,12 @@ type InventoryUpdate struct{}
 
 // Encode encodes an event.InventoryUpdate or *event.InventoryUpdate as JSON.
 func (InventoryUpdate) Encode(value any) ([]byte, error) {
-	switch v := value.(type) {
-	case *event.InventoryUpdate:
-		if v != nil {
-			return encodeInventoryUpdate(v)
-		}
-	case event.InventoryUpdate:
-		return encodeInventoryUpdate(&v)
-	}
-	return nil, unsupported("InventoryUpdate", value)
-}
-
-// encodeInventoryUpdate encodes into a buffer of the estimated size, so that it allocates once.
-func encodeInventoryUpdate(v *event.InventoryUpdate) ([]byte, error) {
-	data, err := AppendInventoryUpdate(make([]byte, 0, inventoryUpdateSize(v)), v)
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
+	return encodeAny("InventoryUpdate", value, inventoryUpdateSize, AppendInventoryUpdate)
 }
 
 // Decode decodes JSON into a *event.InventoryUpdate.
 func (InventoryUpdate) Decode(data []byte) (any, error) {
-	v, err := DecodeInventoryUpdate(data)
-	if err != nil {
-		return nil, err // an untyped nil, not a nil *event.InventoryUpdate in an interface
-	}
-	return v, nil
+	return decodeAny(data, DecodeInventoryUpdate)
 }
 
 // The JSON fields of InventoryUpdate, in struct order; the constants are their indexes.

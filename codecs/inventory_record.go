@@ -12,32 +12,12 @@ type InventoryRecord struct{}
 
 // Encode encodes an event.InventoryRecord or *event.InventoryRecord as JSON.
 func (InventoryRecord) Encode(value any) ([]byte, error) {
-	switch v := value.(type) {
-	case *event.InventoryRecord:
-		if v != nil {
-			return encodeInventoryRecord(v)
-		}
-	case event.InventoryRecord:
-		return encodeInventoryRecord(&v)
-	}
-	return nil, unsupported("InventoryRecord", value)
-}
-
-func encodeInventoryRecord(v *event.InventoryRecord) ([]byte, error) {
-	data, err := AppendInventoryRecord(make([]byte, 0, inventoryRecordSize(v)), v)
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
+	return encodeAny("InventoryRecord", value, inventoryRecordSize, AppendInventoryRecord)
 }
 
 // Decode decodes JSON into a *event.InventoryRecord.
 func (InventoryRecord) Decode(data []byte) (any, error) {
-	v, err := DecodeInventoryRecord(data)
-	if err != nil {
-		return nil, err // an untyped nil, not a nil *event.InventoryRecord in an interface
-	}
-	return v, nil
+	return decodeAny(data, DecodeInventoryRecord)
 }
 
 // The JSON fields of InventoryRecord, in struct order; the constants are their indexes.

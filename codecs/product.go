@@ -30,25 +30,11 @@ var entryTypes = []event.InventoryType{event.StockReport, event.Restock, event.P
 
 // Encode encodes a product.Product or *product.Product.
 func (Product) Encode(value any) ([]byte, error) {
-	switch v := value.(type) {
-	case *product.Product:
-		if v != nil {
-			return AppendProduct(nil, v)
-		}
-	case product.Product:
-		return AppendProduct(nil, &v)
-	}
-	return nil, unsupported("Product", value)
+	return encodeAny("Product", value, func(*product.Product) int { return 0 }, AppendProduct)
 }
 
 // Decode decodes a *product.Product.
-func (Product) Decode(data []byte) (any, error) {
-	v, err := DecodeProduct(data)
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func (Product) Decode(data []byte) (any, error) { return decodeAny(data, DecodeProduct) }
 
 // AppendProduct appends the binary form of *p to dst. On error it returns dst unchanged and a
 // *FieldError naming the field that would not decode.

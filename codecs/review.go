@@ -12,34 +12,11 @@ type Review struct{}
 
 // Encode encodes an event.Review or *event.Review as JSON.
 func (Review) Encode(value any) ([]byte, error) {
-	switch v := value.(type) {
-	case *event.Review:
-		if v != nil {
-			return encodeReview(v)
-		}
-	case event.Review:
-		return encodeReview(&v)
-	}
-	return nil, unsupported("Review", value)
-}
-
-// encodeReview encodes into a buffer of the estimated size, so that it allocates once.
-func encodeReview(v *event.Review) ([]byte, error) {
-	data, err := AppendReview(make([]byte, 0, reviewSize(v)), v)
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
+	return encodeAny("Review", value, reviewSize, AppendReview)
 }
 
 // Decode decodes JSON into a *event.Review.
-func (Review) Decode(data []byte) (any, error) {
-	v, err := DecodeReview(data)
-	if err != nil {
-		return nil, err // an untyped nil, not a nil *event.Review in an interface
-	}
-	return v, nil
-}
+func (Review) Decode(data []byte) (any, error) { return decodeAny(data, DecodeReview) }
 
 // The JSON fields of Review, in struct order; the constants are their indexes.
 const (

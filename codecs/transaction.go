@@ -9,33 +9,12 @@ type TransactionLine struct{}
 
 // Encode encodes an event.TransactionLine or *event.TransactionLine as JSON.
 func (TransactionLine) Encode(value any) ([]byte, error) {
-	switch v := value.(type) {
-	case *event.TransactionLine:
-		if v != nil {
-			return encodeTransactionLine(v)
-		}
-	case event.TransactionLine:
-		return encodeTransactionLine(&v)
-	}
-	return nil, unsupported("TransactionLine", value)
-}
-
-// encodeTransactionLine encodes into a buffer of the estimated size, so that it allocates once.
-func encodeTransactionLine(v *event.TransactionLine) ([]byte, error) {
-	data, err := AppendTransactionLine(make([]byte, 0, transactionLineSize(v)), v)
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
+	return encodeAny("TransactionLine", value, transactionLineSize, AppendTransactionLine)
 }
 
 // Decode decodes JSON into a *event.TransactionLine.
 func (TransactionLine) Decode(data []byte) (any, error) {
-	v, err := DecodeTransactionLine(data)
-	if err != nil {
-		return nil, err // an untyped nil, not a nil *event.TransactionLine in an interface
-	}
-	return v, nil
+	return decodeAny(data, DecodeTransactionLine)
 }
 
 // The JSON fields of TransactionLine, in struct order; the constants are their indexes.
