@@ -98,7 +98,7 @@ func checkCleanAgainstTruth(t *testing.T, cfg cluster.Config, truth *generate.Tr
 	}
 	byType := map[string]int64{}
 	minutes := map[time.Time]*minute{}
-	for _, r := range readTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.CleanActivity))) {
+	for _, r := range testenv.ReadTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.CleanActivity))) {
 		a, err := codecs.DecodeActivity(r.Value)
 		if err != nil {
 			t.Fatalf("clean record does not decode: %v", err)

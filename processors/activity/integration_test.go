@@ -12,7 +12,6 @@ import (
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/codec"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/shopease/shopease/codecs"
@@ -111,7 +110,7 @@ func TestGatewayOnKafka(t *testing.T) {
 		waitObserved(t, obs, len(recs))
 		stop()
 
-		clean := readTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.CleanActivity)))
+		clean := testenv.ReadTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.CleanActivity)))
 		gotClean := map[string]int{}
 		origins := map[string]bool{}
 		for _, r := range clean {
@@ -138,7 +137,7 @@ func TestGatewayOnKafka(t *testing.T) {
 		}
 
 		gotDead := map[event.Reason]int{}
-		for _, r := range readTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.DeadLetter))) {
+		for _, r := range testenv.ReadTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.DeadLetter))) {
 			dl, err := codecs.DecodeDeadLetter(r.Value)
 			if err != nil {
 				t.Fatalf("dead letter does not decode: %v", err)
@@ -233,42 +232,6 @@ func waitObserved(t *testing.T, obs *outcome.Counts, n int) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("gateway judged %d of %d records in 90 s", total, n)
-}
-
-// readTopic returns every record of topic up to the end offsets it has when called.
-func readTopic(t *testing.T, brokers []string, topic string) []*kgo.Record {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	starts, err := adm.ListStartOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ends, err := adm.ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want int64
-	ends.Each(func(o kadm.ListedOffset) {
-		s, _ := starts.Lookup(o.Topic, o.Partition)
-		want += o.Offset - s.Offset
-	})
-	var recs []*kgo.Record
-	for int64(len(recs)) < want {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			t.Fatalf("read %s: %d of %d records: %v", topic, len(recs), want, err)
-		}
-		fs.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
-	}
-	return recs
 }
 
 func header(r *kgo.Record, key string) string {

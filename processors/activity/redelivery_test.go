@@ -53,7 +53,7 @@ func TestRedeliveryOnKafka(t *testing.T) {
 		stop()
 
 		byOrigin := map[string][]*kgo.Record{}
-		for _, r := range readTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.CleanActivity))) {
+		for _, r := range testenv.ReadTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.CleanActivity))) {
 			o := header(r, fence.Header)
 			byOrigin[o] = append(byOrigin[o], r)
 		}

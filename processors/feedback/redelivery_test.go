@@ -66,7 +66,7 @@ func TestRedeliveryOnKafka(t *testing.T) {
 			t.Errorf("ratings outcomes %v, want %v", got, wantRatings)
 		}
 		byOrigin := map[string][]*kgo.Record{}
-		for _, r := range readTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.CleanFeedback))) {
+		for _, r := range testenv.ReadTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.CleanFeedback))) {
 			o := header(r, fence.Header)
 			byOrigin[o] = append(byOrigin[o], r)
 		}
