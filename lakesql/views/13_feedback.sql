@@ -1,0 +1,3 @@
+-- One row per clean review (lake/events/feedback); reviewers are pseudonyms.
+CREATE OR REPLACE VIEW feedback AS
+SELECT * FROM {{events "feedback"}};
