@@ -209,13 +209,20 @@ func (u *User) Schedule(t *Timer, watermark time.Time, orders string) []Timer {
 // arrival).
 func (u *User) AddActivity(a *event.Activity) (late bool) {
 	e := Event{At: a.Time.UTC(), ID: a.EventID, Type: a.Type, ProductID: a.ProductID, SessionID: a.SessionID, Referrer: a.Referrer}
+	i := sort.Search(len(u.Events), func(i int) bool { return eventLess(&e, &u.Events[i]) })
+	if i > 0 && u.Events[i-1].At.Equal(e.At) && u.Events[i-1].ID == e.ID {
+		// The same event again: a file replayed twice (--force, or replays that share no
+		// manifest) puts it on the raw topic at a new offset, which no fence catches, and the
+		// activity gateway is stateless. Counted twice it would inflate the journey's counts
+		// (issue 11 case 7).
+		return false
+	}
 	for _, d := range u.Done {
 		if !e.At.After(d.Journey.PurchaseTime) && !e.At.Before(d.Journey.PurchaseTime.Add(-Keep)) {
 			late = true
 			break
 		}
 	}
-	i := sort.Search(len(u.Events), func(i int) bool { return eventLess(&e, &u.Events[i]) })
 	u.Events = slices.Insert(u.Events, i, e)
 	if e.At.After(u.ActivityMark) {
 		u.ActivityMark = e.At
