@@ -52,7 +52,7 @@ func corruptFiles() []corruptFile {
 			"c6bad03,oc6bad03,purchase,u-c6,P0001,Mug,1,9.99,GBP,UK", // 10 fields of 11
 			c6Tx("c6tx02"),
 			`c6bad05,oc6bad05,purchase,u-c6,P0001,"Mug "big" one",1,9.99,GBP,UK,` + c6Time, // a bare quote in a quoted field
-			"c6bad06,oc6bad06,purchase,u-c6,P0001,Mug \xff\xfe,1,9.99,GBP,UK," + c6Time, // invalid UTF-8
+			"c6bad06,oc6bad06,purchase,u-c6,P0001,Mug \xff\xfe,1,9.99,GBP,UK," + c6Time,    // invalid UTF-8
 			c6Tx("c6tx03"),
 			"c6bad08,oc6bad08,purchase,u-c6,P0001," + huge + ",1,9.99,GBP,UK," + c6Time,
 			c6Tx("c6tx04"),
