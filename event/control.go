@@ -40,12 +40,19 @@ func IsEndOfInput(headers map[string][]byte) bool {
 	return string(headers[HeaderControl]) == ControlEndOfInput
 }
 
-// EndOfInput is the value of an end-of-input marker (JSON). Partitions is the partition count of
-// the topic the marker was written to: a marker goes to every partition, so a forwarder that
-// passes it on to a co-partitioned topic knows how many to write without asking the broker.
+// EndOfInput is the value of an end-of-input marker (JSON).
 type EndOfInput struct {
-	Control    string `json:"control"` // always ControlEndOfInput, for a reader without headers
-	Partitions int    `json:"partitions"`
+	Control string `json:"control"` // always ControlEndOfInput, for a reader without headers
+	// Partitions is the partition count of the topic the marker was written to: a marker goes to
+	// every partition, so a forwarder that passes it on to a co-partitioned topic knows how many
+	// to write without asking the broker.
+	Partitions int `json:"partitions"`
+	// Run names the replay run that wrote it: every marker of one run carries the same, and a
+	// consumer that joins several sources is at the end of its input only when all of them have
+	// delivered markers of one run (an older run's marker does not vouch for a newer run's
+	// records still on their way). replay derives it from the topics' end offsets, so the same
+	// input replayed into two namespaces gets the same run id.
+	Run string `json:"run,omitempty"`
 }
 
 // Encode returns the marker value.

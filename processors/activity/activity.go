@@ -51,7 +51,8 @@ func Graph(cfg cluster.Config) (*goka.GroupGraph, error) {
 	}
 	return goka.DefineGroup(ns.Group(Group),
 		goka.Input(ns.Stream(topology.Activity), new(codec.Bytes), g.process),
-		goka.Output(g.clean, codecs.Activity{}),
+		// Control: the clean topic also carries the end-of-input markers the gateway forwards.
+		goka.Output(g.clean, codecs.Control{Codec: codecs.Activity{}}),
 		goka.Output(g.deadLetter, codecs.DeadLetter{}),
 	), nil
 }
@@ -61,6 +62,14 @@ func Graph(cfg cluster.Config) (*goka.GroupGraph, error) {
 func (g *gateway) process(ctx goka.Context, msg any) {
 	raw, _ := msg.([]byte)
 	o := RawOrigin(ctx)
+	if event.IsEndOfInput(ctx.Headers()) {
+		// A marker is no event and no outcome (accepted + rejected = read counts events);
+		// forwarded again when redelivered, identically.
+		if err := fence.ForwardEndOfInput(ctx, g.clean, raw, o); err != nil {
+			g.reject(ctx, event.ReasonUndecodable, err.Error(), o, raw)
+		}
+		return
+	}
 	a, err := Decode(raw)
 	if err != nil {
 		g.reject(ctx, event.ReasonUndecodable, err.Error(), o, raw)

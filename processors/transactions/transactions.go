@@ -54,7 +54,8 @@ func Graph(cfg cluster.Config) (*goka.GroupGraph, error) {
 		// Bytes, not the line codec: a record the codec refuses must become a dead letter, not a
 		// decode error that stops the partition and is retried forever.
 		goka.Input(ns.Stream(topology.Transactions), new(codec.Bytes), g.process),
-		goka.Output(g.clean, codecs.TransactionLine{}),
+		// Control: the clean topic also carries the end-of-input markers the gateway forwards.
+		goka.Output(g.clean, codecs.Control{Codec: codecs.TransactionLine{}}),
 		goka.Output(g.sales, codecs.TransactionLine{}),
 		goka.Output(g.dead, codecs.DeadLetter{}),
 		goka.Persist(ClaimCodec{}),
@@ -77,6 +78,14 @@ func (g *gateway) process(ctx goka.Context, msg any) {
 	// outside the pipeline and is not trusted: a wrong one would make downstream fences drop
 	// records.
 	o := fence.Origin{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+	if event.IsEndOfInput(ctx.Headers()) {
+		// A marker is no record: no claim, no sales line, no outcome (accepted + duplicate +
+		// rejected = read counts records); forwarded again when redelivered, identically.
+		if err := fence.ForwardEndOfInput(ctx, g.clean, raw, o); err != nil {
+			g.reject(ctx, event.ReasonUndecodable, err.Error(), o, raw)
+		}
+		return
+	}
 	line, err := Decode(raw)
 	if err != nil {
 		// codecs errors name the field and never quote free text, so the text is safe to keep.
