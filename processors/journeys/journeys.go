@@ -45,6 +45,11 @@ type processor struct {
 	mu     sync.Mutex
 	clocks map[clockKey]time.Time
 	orders map[clockKey]string
+	// ends holds the raw offset of the newest end-of-input marker of each (partition, source)
+	// this process has seen: the source's next record reports whatever its clock or order, so
+	// that the schedule learns the source delivers again (in memory: after a restart every
+	// source's first record reports anyway).
+	ends map[clockKey]int64
 }
 
 // Sources are the partition counts of the raw activity and transactions topics: how many
@@ -67,7 +72,7 @@ func Graph(cfg cluster.Config, sources Sources) (*goka.GroupGraph, error) {
 	}
 	ns := cfg.Namespace
 	p := &processor{obs: cfg.Observer, journeys: ns.Stream(topology.Journeys), dead: ns.Stream(topology.DeadLetter),
-		sources: sources, clocks: map[clockKey]time.Time{}, orders: map[clockKey]string{}}
+		sources: sources, clocks: map[clockKey]time.Time{}, orders: map[clockKey]string{}, ends: map[clockKey]int64{}}
 	return goka.DefineGroup(ns.Group(Group),
 		// Bytes: a record that does not decode becomes a dead letter instead of stopping the group.
 		goka.Input(ns.Stream(topology.CleanActivity), new(codec.Bytes), p.activity),
@@ -112,6 +117,10 @@ func (p *processor) admit(ctx goka.Context, msg any) (u *User, o fence.Origin, r
 }
 
 func (p *processor) activity(ctx goka.Context, msg any) {
+	if event.IsEndOfInput(ctx.Headers()) {
+		p.endOfInput(ctx, msg)
+		return
+	}
 	u, o, raw, fresh, ok := p.admit(ctx, msg)
 	if !ok {
 		return
@@ -150,17 +159,21 @@ func (p *processor) tick(ctx goka.Context, o fence.Origin, at time.Time, repeat 
 	step := at.UTC().Truncate(ClockStep)
 	p.mu.Lock()
 	last, ok := p.clocks[k]
-	send := repeat || !ok || step.After(last)
+	send := repeat || !ok || step.After(last) || p.resumed(k, o)
 	if step.After(last) {
 		p.clocks[k] = step
 	}
 	p.mu.Unlock()
 	if send {
-		ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalClock, Source: k.source, At: step})
+		ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalClock, Source: k.source, At: step, Next: o.Offset + 1})
 	}
 }
 
 func (p *processor) transaction(ctx goka.Context, msg any) {
+	if event.IsEndOfInput(ctx.Headers()) {
+		p.endOfInput(ctx, msg)
+		return
+	}
 	u, o, raw, fresh, ok := p.admit(ctx, msg)
 	if !ok {
 		return
@@ -180,8 +193,9 @@ func (p *processor) transaction(ctx goka.Context, msg any) {
 		}
 		return
 	}
+	var at time.Time
 	if fresh {
-		at, err := u.AddPurchaseLine(l, o)
+		at, err = u.AddPurchaseLine(l, o)
 		switch {
 		case errors.Is(err, ErrLateLine):
 			p.obs.Observe(Processor, LateLine)
@@ -191,13 +205,13 @@ func (p *processor) transaction(ctx goka.Context, msg any) {
 		}
 		ctx.SetValue(u)
 		p.obs.Observe(Processor, outcome.Accepted)
-		if !at.IsZero() {
-			p.due(ctx, u, l.OrderID)
-		}
-	} else {
+	}
+	// The order mark first: after an end-of-input marker it tells the schedule that the source
+	// delivers again before the due signal could let the order go as complete.
+	p.tickOrder(ctx, o, l.OrderID, !fresh)
+	if !fresh || !at.IsZero() {
 		p.due(ctx, u, l.OrderID)
 	}
-	p.tickOrder(ctx, o, l.OrderID, !fresh)
 }
 
 // due tells the partition's schedule about the user's pending order: its due time (purchase +
@@ -228,13 +242,13 @@ func (p *processor) tickOrder(ctx goka.Context, o fence.Origin, order string, re
 	k := clockKey{ctx.Partition(), o.Topic + "/" + strconv.Itoa(int(o.Partition))}
 	p.mu.Lock()
 	last, ok := p.orders[k]
-	send := repeat || !ok || order > last
+	send := repeat || !ok || order > last || p.resumed(k, o)
 	if order > last {
 		p.orders[k] = order
 	}
 	p.mu.Unlock()
 	if send {
-		ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalOrders, Source: k.source, Order: order})
+		ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalOrders, Source: k.source, Order: order, Next: o.Offset + 1})
 	}
 }
 
@@ -255,7 +269,7 @@ func (p *processor) signal(ctx goka.Context, msg any) {
 		u = &User{}
 	}
 	switch s.Kind {
-	case SignalDue, SignalPassed, SignalClock, SignalOrders:
+	case SignalDue, SignalPassed, SignalClock, SignalOrders, SignalEnd:
 		var t *Timer
 		switch s.Kind {
 		case SignalDue:
@@ -264,10 +278,18 @@ func (p *processor) signal(ctx goka.Context, msg any) {
 			t = &Timer{User: s.User, Order: s.Order, Passed: true}
 		case SignalClock:
 			u.Tick(s.Source, s.At)
+			u.See(s.Source, s.Next)
 		case SignalOrders:
 			u.TickOrder(s.Source, s.Order)
+			u.See(s.Source, s.Next)
+		case SignalEnd:
+			u.EndInput(s.Source, s.Next, s.Run)
 		}
-		ready := u.Schedule(t, u.Watermark(p.sources.Activity), u.OrdersMark(p.sources.Transactions))
+		wm, orders := u.Watermark(p.sources.Activity), u.OrdersMark(p.sources.Transactions)
+		if u.AtEnd(p.sources.Activity + p.sources.Transactions) {
+			wm, orders = timeAfterAll, orderAfterAll
+		}
+		ready := u.Schedule(t, wm, orders)
 		ctx.SetValue(u)
 		// One flush per order, whatever else is ready at the same moment: the loop then carries
 		// the same records in every run.
@@ -283,6 +305,42 @@ func (p *processor) signal(ctx goka.Context, msg any) {
 			p.emit(ctx, d)
 		}
 	}
+}
+
+// endOfInput tells the partition's schedule that the marker's raw source has delivered every
+// record before it to this partition (package doc, end.go). The marker's own key is no user: it
+// gets no value. A redelivered marker repeats the signal, which changes nothing twice.
+func (p *processor) endOfInput(ctx goka.Context, msg any) {
+	raw, _ := msg.([]byte)
+	o, err := fence.Of(ctx)
+	if err != nil {
+		o = fence.Origin{Topic: string(ctx.Topic()), Partition: ctx.Partition(), Offset: ctx.Offset()}
+		p.reject(ctx, err.Error(), o, raw)
+		return
+	}
+	m, err := event.DecodeEndOfInput(raw)
+	if err != nil {
+		p.reject(ctx, err.Error(), o, raw)
+		return
+	}
+	k := clockKey{ctx.Partition(), o.Topic + "/" + strconv.Itoa(int(o.Partition))}
+	p.mu.Lock()
+	if last, ok := p.ends[k]; !ok || o.Offset > last {
+		p.ends[k] = o.Offset
+	}
+	p.mu.Unlock()
+	ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalEnd, Source: k.source, Run: m.Run, Next: o.Offset + 1})
+}
+
+// resumed reports whether o is the first record of its source after an end-of-input marker this
+// process has seen, and forgets the marker (p.mu held).
+func (p *processor) resumed(k clockKey, o fence.Origin) bool {
+	last, ok := p.ends[k]
+	if !ok || o.Offset <= last {
+		return false
+	}
+	delete(p.ends, k)
+	return true
 }
 
 func (p *processor) emit(ctx goka.Context, d Done) {
@@ -410,17 +468,22 @@ const (
 	SignalPassed = "passed" // to a schedule: User's activity has passed Order's purchase + Bound
 	SignalClock  = "clock"  // to a schedule: Source's activity has reached At
 	SignalOrders = "orders" // to a schedule: Source has delivered purchase order Order
+	SignalEnd    = "end"    // to a schedule: Source has delivered an end-of-input marker of Run
 	SignalFlush  = "flush"  // to a user: release Orders (one)
 )
 
 // Signal is a message of the processor's loop topic.
 type Signal struct {
-	Kind   string    `json:"kind"`
-	User   string    `json:"user,omitempty"`   // due: the user to flush
-	Order  string    `json:"order,omitempty"`  // due, passed: the order; orders: the source's order
-	Orders []string  `json:"orders,omitempty"` // flush: the orders to release
-	Source string    `json:"source,omitempty"` // clock: the raw activity partition reporting
-	At     time.Time `json:"at"`
+	Kind   string   `json:"kind"`
+	User   string   `json:"user,omitempty"`   // due: the user to flush
+	Order  string   `json:"order,omitempty"`  // due, passed: the order; orders: the source's order
+	Orders []string `json:"orders,omitempty"` // flush: the orders to release
+	Source string   `json:"source,omitempty"` // clock, orders, end: the raw partition reporting
+	Run    string   `json:"run,omitempty"`    // end: the marker's run id
+	// Next is the raw offset + 1 of the record that reports (clock, orders) or of the marker
+	// (end); 0 in signals written before markers existed.
+	Next int64     `json:"next,omitempty"`
+	At   time.Time `json:"at"`
 }
 
 // SignalCodec is the goka codec of the loop topic (JSON).

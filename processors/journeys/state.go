@@ -85,12 +85,13 @@ type User struct {
 	Pending      []Purchase `json:"pending,omitempty"` // in (time, order id) order
 	Done         []Done     `json:"done,omitempty"`    // in (purchase time, order id) order
 
-	// Clocks, Orders and Timers are used by the schedule keys only (ScheduleKey), never by a
-	// user: the activity time reported by each raw activity partition (source) feeding this
-	// partition, the greatest purchase order id reported by each raw transactions partition, and
-	// the purchases waiting for them.
+	// Clocks, Orders, Ends and Timers are used by the schedule keys only (ScheduleKey), never by
+	// a user: the activity time reported by each raw activity partition (source) feeding this
+	// partition, the greatest purchase order id reported by each raw transactions partition, the
+	// sources' end-of-input markers (end.go), and the purchases waiting for them.
 	Clocks []fence.Mark `json:"clocks,omitempty"`
 	Orders []OrderMark  `json:"orders,omitempty"`
+	Ends   []End        `json:"ends,omitempty"`
 	Timers []Timer      `json:"timers,omitempty"`
 }
 
