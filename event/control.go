@@ -47,12 +47,14 @@ type EndOfInput struct {
 	// every partition, so a forwarder that passes it on to a co-partitioned topic knows how many
 	// to write without asking the broker.
 	Partitions int `json:"partitions"`
-	// Run names the replay run that wrote it: every marker of one run carries the same, and a
-	// consumer that joins several sources is at the end of its input only when all of them have
-	// delivered markers of one run (an older run's marker does not vouch for a newer run's
-	// records still on their way). replay derives it from the topics' end offsets, so the same
-	// input replayed into two namespaces gets the same run id.
-	Run string `json:"run,omitempty"`
+	// Markers says where the run that wrote this marker put all its markers: for each raw
+	// topic partition it wrote ("topic/partition"), the offset of its marker there. A consumer
+	// that joins several raw partitions is at the end of its input only once each has delivered
+	// a marker at least as new as any other marker announced for it: a partition whose newest
+	// marker is an older run's may still have the newer run's records on their way (its gateway
+	// lags), and must not vouch for them. replay reads the offsets from the topics' ends, so the
+	// same input replayed into two namespaces gets the same markers.
+	Markers map[string]int64 `json:"markers,omitempty"`
 }
 
 // Encode returns the marker value.

@@ -7,15 +7,16 @@ import (
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
 
+	"github.com/shopease/shopease/codecs"
 	"github.com/shopease/shopease/event"
 	"github.com/shopease/shopease/processors/fence"
 	"github.com/shopease/shopease/processors/topology"
 )
 
 // TestAtEnd: a partition is at the end of its input when every source has a marker after its last
-// reported record and all newest markers are of one run; a redelivered older marker or record
-// changes nothing, a newer record ends it, and an older run's marker does not vouch for a source
-// while another source has sent a newer run's.
+// reported record and at least as new as any announced for it; a redelivered older marker or
+// record changes nothing, a newer record ends it, and a source whose newest marker is older than
+// one announced for it does not vouch for it.
 func TestAtEnd(t *testing.T) {
 	var u User
 	steps := []struct {
@@ -24,13 +25,17 @@ func TestAtEnd(t *testing.T) {
 		want bool
 	}{
 		{"no markers", func() {}, false},
-		{"one source of two", func() { u.EndInput("tx/0", 4, "r1") }, false},
-		{"both, one run", func() { u.EndInput("act/0", 9, "r1") }, true},
+		{"one source of two", func() { u.EndInput("tx/0", 4, map[string]int64{"tx/0": 4}) }, false},
+		{"both", func() { u.EndInput("act/0", 9, map[string]int64{"act/0": 9}) }, true},
 		{"a redelivered record before the marker", func() { u.See("act/0", 8) }, true},
-		{"a record after the marker: a later replay", func() { u.See("act/0", 10) }, false},
-		{"its marker, of the later run", func() { u.EndInput("act/0", 11, "r2") }, false},
-		{"the other source's marker of the later run", func() { u.EndInput("tx/0", 5, "r2") }, true},
-		{"a redelivered older marker", func() { u.EndInput("tx/0", 4, "r1") }, true},
+		{"a record after the marker: a later replay", func() { u.See("tx/0", 5) }, false},
+		{"its marker, announcing one on act/0 too", func() { u.EndInput("tx/0", 6, map[string]int64{"tx/0": 6, "act/0": 12}) }, false},
+		{"act/0's records of that replay", func() { u.See("act/0", 11) }, false},
+		{"act/0's marker of that replay", func() { u.EndInput("act/0", 12, map[string]int64{"tx/0": 6, "act/0": 12}) }, true},
+		{"redelivered older markers", func() {
+			u.EndInput("tx/0", 4, map[string]int64{"tx/0": 4})
+			u.EndInput("act/0", 9, map[string]int64{"act/0": 9})
+		}, true},
 	}
 	for _, st := range steps {
 		st.do()
@@ -38,70 +43,113 @@ func TestAtEnd(t *testing.T) {
 			t.Errorf("%s: at end %v, want %v (ends %+v)", st.name, got, st.want, u.Ends)
 		}
 	}
-	want := []End{{Source: "act/0", Marker: 11, Run: "r2", Seen: 10}, {Source: "tx/0", Marker: 5, Run: "r2"}}
+	want := []End{{Source: "act/0", Marker: 12, Want: 12, Seen: 11}, {Source: "tx/0", Marker: 6, Want: 6, Seen: 5}}
 	if !reflect.DeepEqual(u.Ends, want) {
 		t.Errorf("ends %+v\nwant %+v", u.Ends, want)
 	}
 }
 
-// marker feeds an end-of-input marker of run from rawTopic's partition 0, at the next raw offset,
-// to a clean topic, as a gateway forwards it.
-func (h *harness) marker(topic goka.Stream, rawTopic, run string) {
+// endHarness feeds records and markers with origins on the namespace's real raw topics (partition
+// 0), whose markers the processor heeds.
+type endHarness struct {
+	*harness
+	rawActivity, rawTransactions string
+}
+
+func newEndHarness(t *testing.T) *endHarness {
+	h := newHarness(t)
+	ns := h.cfg.Namespace
+	return &endHarness{harness: h, rawActivity: string(ns.Stream(topology.Activity)), rawTransactions: string(ns.Stream(topology.Transactions))}
+}
+
+func (h *endHarness) view(user, clock, referrer string) {
 	h.t.Helper()
-	h.offsets[rawTopic]++
-	hd := fence.Headers(fence.Origin{Topic: rawTopic, Partition: 0, Offset: h.offsets[rawTopic]})
+	b, err := codecs.Activity{}.Encode(&event.Activity{EventID: user + clock, UserID: user, Type: event.PageView, Referrer: referrer, Time: at(clock)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.feed(topology.CleanActivity, h.rawActivity, user, b, nil)
+}
+
+func (h *endHarness) buy(user, order, clock string) {
+	h.t.Helper()
+	b, err := codecs.TransactionLine{}.Encode(&event.TransactionLine{LineID: order + "-1", OrderID: order, Type: event.Purchase,
+		UserID: user, ProductID: "P1", Quantity: 1, UnitPrice: event.MustMoney("2.50"), Time: at(clock)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.feed(topology.CleanTransactions, h.rawTransactions, user, b, nil)
+}
+
+// marker feeds an end-of-input marker as the gateway of topic forwards it, at the next raw offset
+// of its raw topic; announced are the raw offsets of its run's markers (partition 0) by input.
+func (h *endHarness) marker(topic goka.Stream, announced map[goka.Stream]int64) {
+	h.t.Helper()
+	raw := map[goka.Stream]string{topology.CleanActivity: h.rawActivity, topology.CleanTransactions: h.rawTransactions}
+	m := event.EndOfInput{Partitions: 1, Markers: map[string]int64{}}
+	for in, off := range announced {
+		m.Markers[raw[in]+"/0"] = off
+	}
+	h.offsets[raw[topic]]++
+	if h.offsets[raw[topic]] != announced[topic] {
+		h.t.Fatalf("marker at %d, announced at %d", h.offsets[raw[topic]], announced[topic])
+	}
+	hd := fence.Headers(fence.Origin{Topic: raw[topic], Partition: 0, Offset: h.offsets[raw[topic]]})
 	hd[event.HeaderControl] = []byte(event.ControlEndOfInput)
-	h.tt.Consume(string(h.cfg.Namespace.Stream(topic)), event.ControlKeys(1)[0],
-		event.EndOfInput{Partitions: 1, Run: run}.Encode(), tester.WithHeaders(hd))
+	h.tt.Consume(string(h.cfg.Namespace.Stream(topic)), event.ControlKeys(1)[0], m.Encode(), tester.WithHeaders(hd))
+}
+
+func (h *endHarness) orders() []string {
+	var out []string
+	for _, j := range h.emitted() {
+		out = append(out, j.OrderID+"/"+j.EntryReferrer)
+	}
+	return out
 }
 
 // TestEndOfInputReleasesTheLastOrders: the last order of a finite input, which no greater order id
-// and no later activity follow, is released once both sources' end-of-input markers arrive, and
-// not before; the markers leave no value behind and count as no outcome. A later replay's order
-// waits for its own markers.
+// and no later activity follow, is released once every source's marker has arrived, and not
+// before; the markers leave no value and count as no outcome. A later replay of both inputs waits
+// for both its markers, whichever comes first; a later replay of transactions alone ends with its
+// own markers.
 func TestEndOfInputReleasesTheLastOrders(t *testing.T) {
-	h := newHarness(t)
-	h.activity("x~1", "10:00", event.ProductView, "P1", "s1", "ad")
-	h.purchase("x~1", "O4", "P1", 2, "5.00", "10:05")
-	h.marker(topology.CleanTransactions, "raw.transactions", "r1")
-	if got := h.emitted(); len(got) != 0 {
-		t.Fatalf("released with activity still to come: %+v", got)
+	h := newEndHarness(t)
+	act, tx := topology.CleanActivity, topology.CleanTransactions
+	steps := []struct {
+		name string
+		do   func()
+		want []string // orders released, with their entry referrer
+	}{
+		{"a purchase and its session", func() { h.view("x~1", "10:00", "ad"); h.buy("x~1", "O4", "10:05") }, nil},
+		{"a transactions-only run's markers", func() { h.marker(tx, map[goka.Stream]int64{tx: 2}) }, nil},
+		{"an activity-only run's markers", func() { h.marker(act, map[goka.Stream]int64{act: 2}) }, []string{"O4/ad"}},
+		{"a later run of both: its purchase, its transactions marker", func() {
+			h.buy("x~1", "O7", "12:00")
+			h.marker(tx, map[goka.Stream]int64{tx: 4, act: 4})
+		}, nil},
+		{"its activity, still on its way", func() { h.view("x~1", "11:50", "search") }, nil},
+		{"its activity marker", func() { h.marker(act, map[goka.Stream]int64{tx: 4, act: 4}) }, []string{"O7/search"}},
+		{"a third run, of transactions alone", func() {
+			h.buy("x~1", "O9", "13:00")
+			h.marker(tx, map[goka.Stream]int64{tx: 6})
+		}, []string{"O9/"}},
 	}
-	h.marker(topology.CleanActivity, "raw.activity", "r1")
-	want := []Journey{{UserID: "x~1", OrderID: "O4", PurchaseTime: at("10:05"), SessionID: "s1", SessionStart: at("10:00"),
-		SessionSeconds: 300, Events: 1, ProductViews: 1, Viewed: []string{"P1"}, Bought: []string{"P1"},
-		ViewedThenBought: 1, SecondsToPurchase: secs(300), EntryReferrer: "ad", Lines: 1, Units: 2,
-		Amount: event.MustMoney("10.00")}}
-	if got := h.emitted(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("journeys %+v\nwant %+v", got, want)
+	for _, st := range steps {
+		st.do()
+		if got := h.orders(); !reflect.DeepEqual(got, st.want) {
+			t.Fatalf("%s: released %v, want %v", st.name, got, st.want)
+		}
 	}
 	table := h.cfg.Namespace.Table(Group)
 	if v := h.tt.TableValue(table, event.ControlKeys(1)[0]); v != nil {
 		t.Errorf("the marker's key has a value: %+v", v)
 	}
-	if got := h.counts.Of(Processor); got["accepted"] != 2 || len(got) != 1 {
-		t.Errorf("outcomes %v, want the 2 records accepted and nothing for the markers", got)
-	}
-
-	// A later replay: a line after the markers makes its source deliver again; the order waits
-	// for the later run's markers of every source, whichever comes first — here the
-	// transactions', with the later run's activity still on its way.
-	h.purchase("x~1", "O7", "P2", 1, "3.00", "12:00")
-	h.marker(topology.CleanTransactions, "raw.transactions", "r2")
-	h.activity("x~1", "11:50", event.PageView, "", "", "search") // the later run's activity
-	if got := h.emitted(); len(got) != 0 {
-		t.Fatalf("a later replay's order released on the first run's activity marker: %+v", got)
-	}
-	h.marker(topology.CleanActivity, "raw.activity", "r2")
-	want = []Journey{{UserID: "x~1", OrderID: "O7", PurchaseTime: at("12:00"), SessionStart: at("11:50"),
-		SessionSeconds: 600, Events: 1, PageViews: 1, Bought: []string{"P2"}, EntryReferrer: "search",
-		Lines: 1, Units: 1, Amount: event.MustMoney("3.00")}}
-	if got := h.emitted(); !reflect.DeepEqual(got, want) {
-		t.Fatalf("journeys %+v\nwant %+v", got, want)
+	if got := h.counts.Of(Processor); got["accepted"] != 5 || len(got) != 1 {
+		t.Errorf("outcomes %v, want the 5 records accepted and nothing for the markers", got)
 	}
 	sched := h.tt.TableValue(table, ScheduleKey(0)).(*User)
-	wantEnds := []End{{Source: "raw.activity/0", Marker: 5, Run: "r2", Seen: 4}, {Source: "raw.transactions/0", Marker: 5, Run: "r2", Seen: 4}}
-	if len(sched.Timers) != 0 || !reflect.DeepEqual(sched.Ends, wantEnds) {
-		t.Errorf("schedule timers %+v ends %+v; want none and %+v", sched.Timers, sched.Ends, wantEnds)
+	want := []End{{Source: h.rawActivity + "/0", Marker: 5, Want: 5, Seen: 4}, {Source: h.rawTransactions + "/0", Marker: 7, Want: 7, Seen: 6}}
+	if len(sched.Timers) != 0 || !reflect.DeepEqual(sched.Ends, want) {
+		t.Errorf("schedule timers %+v ends %+v; want none and %+v", sched.Timers, sched.Ends, want)
 	}
 }

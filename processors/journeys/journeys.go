@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,8 @@ type processor struct {
 	// that the schedule learns the source delivers again (in memory: after a restart every
 	// source's first record reports anyway).
 	ends map[clockKey]int64
+	// rawActivity and rawTransactions are the raw topics whose partitions are the sources.
+	rawActivity, rawTransactions string
 }
 
 // Sources are the partition counts of the raw activity and transactions topics: how many
@@ -72,7 +75,8 @@ func Graph(cfg cluster.Config, sources Sources) (*goka.GroupGraph, error) {
 	}
 	ns := cfg.Namespace
 	p := &processor{obs: cfg.Observer, journeys: ns.Stream(topology.Journeys), dead: ns.Stream(topology.DeadLetter),
-		sources: sources, clocks: map[clockKey]time.Time{}, orders: map[clockKey]string{}, ends: map[clockKey]int64{}}
+		sources: sources, clocks: map[clockKey]time.Time{}, orders: map[clockKey]string{}, ends: map[clockKey]int64{},
+		rawActivity: string(ns.Stream(topology.Activity)), rawTransactions: string(ns.Stream(topology.Transactions))}
 	return goka.DefineGroup(ns.Group(Group),
 		// Bytes: a record that does not decode becomes a dead letter instead of stopping the group.
 		goka.Input(ns.Stream(topology.CleanActivity), new(codec.Bytes), p.activity),
@@ -283,7 +287,7 @@ func (p *processor) signal(ctx goka.Context, msg any) {
 			u.TickOrder(s.Source, s.Order)
 			u.See(s.Source, s.Next)
 		case SignalEnd:
-			u.EndInput(s.Source, s.Next, s.Run)
+			u.EndInput(s.Source, s.Next, s.Markers)
 		}
 		wm, orders := u.Watermark(p.sources.Activity), u.OrdersMark(p.sources.Transactions)
 		if u.AtEnd(p.sources.Activity + p.sources.Transactions) {
@@ -329,7 +333,15 @@ func (p *processor) endOfInput(ctx goka.Context, msg any) {
 		p.ends[k] = o.Offset
 	}
 	p.mu.Unlock()
-	ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalEnd, Source: k.source, Run: m.Run, Next: o.Offset + 1})
+	// Only the announcements for this processor's own sources: a source it never hears from
+	// would keep the partition from its end forever.
+	announced := map[string]int64{}
+	for src, off := range m.Markers {
+		if topic, _, ok := strings.Cut(src, "/"); ok && (topic == p.rawActivity || topic == p.rawTransactions) {
+			announced[src] = off + 1
+		}
+	}
+	ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalEnd, Source: k.source, Markers: announced, Next: o.Offset + 1})
 }
 
 // resumed reports whether o is the first record of its source after an end-of-input marker this
@@ -468,7 +480,7 @@ const (
 	SignalPassed = "passed" // to a schedule: User's activity has passed Order's purchase + Bound
 	SignalClock  = "clock"  // to a schedule: Source's activity has reached At
 	SignalOrders = "orders" // to a schedule: Source has delivered purchase order Order
-	SignalEnd    = "end"    // to a schedule: Source has delivered an end-of-input marker of Run
+	SignalEnd    = "end"    // to a schedule: Source has delivered an end-of-input marker announcing Markers
 	SignalFlush  = "flush"  // to a user: release Orders (one)
 )
 
@@ -479,7 +491,8 @@ type Signal struct {
 	Order  string   `json:"order,omitempty"`  // due, passed: the order; orders: the source's order
 	Orders []string `json:"orders,omitempty"` // flush: the orders to release
 	Source string   `json:"source,omitempty"` // clock, orders, end: the raw partition reporting
-	Run    string   `json:"run,omitempty"`    // end: the marker's run id
+	// Markers (end) are the markers the marker announces: raw source → raw offset + 1.
+	Markers map[string]int64 `json:"markers,omitempty"`
 	// Next is the raw offset + 1 of the record that reports (clock, orders) or of the marker
 	// (end); 0 in signals written before markers existed.
 	Next int64     `json:"next,omitempty"`
