@@ -51,6 +51,11 @@ type Config struct {
 	DryRun bool
 	// Force replays files that the manifest says were replayed already.
 	Force bool
+	// EndOfInput ends a run that completes without error, and replayed activity or transactions
+	// files, with an end-of-input marker on every partition of those raw topics (event.EndOfInput,
+	// docs/formats.md), so that the journeys join releases the last orders of a finite input.
+	// Off by default until every consumer of the clean topics skips markers (docs/replay.md).
+	EndOfInput bool
 	// ManifestPath is the replay manifest (JSON). Required unless DryRun.
 	ManifestPath string
 	// RejectsPath is the local rejects file (NDJSON, appended). Empty: no local file (rejects

@@ -10,6 +10,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/shopease/shopease/event"
 	"github.com/shopease/shopease/processors/topology"
 )
 
@@ -41,6 +42,7 @@ type topicRecord struct {
 	time      time.Time
 	src       string
 	row       int64
+	marker    bool // an end-of-input marker (event.HeaderControl)
 }
 
 // readTopic reads every record of topic from the beginning to its current end.
@@ -103,6 +105,8 @@ func readPartition(consumer sarama.Consumer, topic string, p int32, end int64) (
 					r.src = string(h.Value)
 				case HeaderRow:
 					r.row, _ = strconv.ParseInt(string(h.Value), 10, 64)
+				case event.HeaderControl:
+					r.marker = string(h.Value) == event.ControlEndOfInput
 				}
 			}
 			out = append(out, r)

@@ -28,10 +28,11 @@ func subsetDir(t *testing.T) string {
 	return dir
 }
 
-// checkExact asserts the topic holds each row of the subset exactly once.
+// checkExact asserts the topic holds each row of the subset exactly once (besides end-of-input
+// markers).
 func checkExact(t *testing.T, brokers []string, ns topology.Namespace) {
 	t.Helper()
-	recs := readTopic(t, brokers, string(ns.Stream(topology.Transactions)))
+	recs, _ := splitMarkers(readTopic(t, brokers, string(ns.Stream(topology.Transactions))))
 	dups, unlabeled := duplicates(recs)
 	if len(recs) != subsetTotal || dups != 0 || unlabeled != 0 {
 		t.Errorf("topic holds %d records (%d duplicates, %d unlabeled), want %d once each", len(recs), dups, unlabeled, subsetTotal)
@@ -122,6 +123,7 @@ func TestResumeAfterKill(t *testing.T) {
 		createTopics(t, k.Brokers(), ns)
 		cfg := testConfig(t, k.Brokers(), ns, subsetDir(t))
 		cfg.Rate = 2000 // about 3 s for all rows: killed well before the end
+		cfg.EndOfInput = true
 		cfgJSON, _ := json.Marshal(cfg)
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), envChild+"=1", envChildCf+"="+string(cfgJSON))
@@ -143,6 +145,8 @@ func TestResumeAfterKill(t *testing.T) {
 		s := run(t, cfg)
 		checkResumed(t, s, 0)
 		checkExact(t, k.Brokers(), ns)
+		// Killed long before its end, the first run wrote no marker; the resumed one, one each.
+		checkMarkers(t, k.Brokers(), ns, topology.Transactions, 1)
 	})
 }
 

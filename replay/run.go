@@ -254,6 +254,12 @@ func (r *runner) send(ctx context.Context, plans []*plan) (err error) {
 	}
 	r.producer.Flush()
 	r.prog.finish()
+	if r.cfg.EndOfInput && len(errs) == 0 && ctx.Err() == nil && r.producer.Stats().Failed == 0 {
+		// Before the manifest is saved: a crash in between resumes the run and writes them again.
+		if err := r.writeEndOfInput(ctx, plans); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	r.finalize()
 	if err := r.manifest.save(); err != nil {
 		errs = append(errs, err)

@@ -30,17 +30,29 @@ import (
 	"github.com/shopease/shopease/pseudonym"
 	"github.com/shopease/shopease/replay"
 	"github.com/shopease/shopease/tables"
+	"github.com/shopease/shopease/tables/inspect"
 	"github.com/shopease/shopease/testenv"
 )
 
 // TestGeneratedJourneys replays a generated history into each Kafka — the transactions first, so
 // every purchase arrives before the activity that led to it — runs the two gateways and the
 // journeys processor, and compares the journeys topic with a reference computed from the clean
-// topics by a plain second implementation of the rules: one journey per order whose user's
-// activity passes the purchase + 30 min, each exactly once, every field equal.
+// topics by a plain second implementation of the rules. First the activity is replayed without
+// end-of-input markers: one journey per complete order whose user's activity passes the purchase
+// + 30 min, the rest pending. Then a replay of the same activity (every file skipped) writes the
+// markers: every order has its journey, each exactly once, every field equal, no order pending,
+// and the totals equal the generator's ground truth. Redelivery afterwards repeats them exactly.
 func TestGeneratedJourneys(t *testing.T) {
+	for _, preset := range []struct {
+		name string
+		cfg  generate.Config
+	}{{"tiny", generate.Tiny()}, {"small", generate.Small()}} {
+		t.Run(preset.name, func(t *testing.T) { generatedJourneys(t, preset.cfg) })
+	}
+}
+
+func generatedJourneys(t *testing.T, gcfg generate.Config) {
 	dir := t.TempDir()
-	gcfg := generate.Tiny()
 	gcfg.Dir = dir
 	truth, err := generate.Run(context.Background(), gcfg, nil)
 	if err != nil {
@@ -58,7 +70,8 @@ func TestGeneratedJourneys(t *testing.T) {
 		if _, err := cfg.EnsureTopics(rawPartitions); err != nil {
 			t.Fatal(err)
 		}
-		replayDataset(t, cfg, dir, generate.DatasetTransactions)
+		manifest := filepath.Join(t.TempDir(), "manifest.json")
+		replayDataset(t, cfg, dir, generate.DatasetTransactions, manifest, true)
 		ctx, cancel := context.WithCancel(context.Background())
 		errs := make(chan error, 3)
 		for _, run := range []func(context.Context, cluster.Config, ...goka.ProcessorOption) error{
@@ -84,37 +97,15 @@ func TestGeneratedJourneys(t *testing.T) {
 		if n := len(readTopic(t, cfg, cfg.Namespace.Stream(topology.Journeys), 0)); n != 0 {
 			t.Fatalf("%d journeys before any activity", n)
 		}
-		replayDataset(t, cfg, dir, generate.DatasetActivity)
+		// Without activity markers the transactions' markers change nothing: the usual rules.
+		replayDataset(t, cfg, dir, generate.DatasetActivity, manifest, false)
 		waitAccepted(t, obs, txs+acts)
+		before := compareJourneys(t, cfg, reference(t, cfg, int(acts), int(txs), false), 0)
 
-		want := reference(t, cfg, int(acts), int(txs))
-		got := map[string]journeys.Journey{}
-		for _, m := range readTopic(t, cfg, cfg.Namespace.Stream(topology.Journeys), len(want)) {
-			v, err := journeys.JourneyCodec{}.Decode(m.Value)
-			if err != nil {
-				t.Fatal(err)
-			}
-			j := *v.(*journeys.Journey)
-			id := j.UserID + "|" + j.OrderID
-			if _, dup := got[id]; dup {
-				t.Errorf("journey %s emitted twice", id)
-			}
-			if string(m.Key) != j.UserID {
-				t.Errorf("journey %s keyed %q", id, m.Key)
-			}
-			got[id] = j
-		}
-		if len(want) < 20 {
-			t.Fatalf("only %d journeys expected; the history is too thin to test", len(want))
-		}
-		for id, w := range want {
-			if g, ok := got[id]; !ok || !reflect.DeepEqual(g, w) {
-				t.Errorf("%s:\n got %+v\nwant %+v", id, g, w)
-			}
-		}
-		if len(got) != len(want) {
-			t.Errorf("%d journeys, reference %d", len(got), len(want))
-		}
+		replayDataset(t, cfg, dir, generate.DatasetActivity, manifest, true)
+		want := reference(t, cfg, int(acts), int(txs), true)
+		got := compareJourneys(t, cfg, want, len(before))
+		checkTruth(t, truth, got)
 		var withSession, viewedBought int64
 		for _, j := range got {
 			if !j.SessionStart.IsZero() {
@@ -122,12 +113,109 @@ func TestGeneratedJourneys(t *testing.T) {
 			}
 			viewedBought += j.ViewedThenBought
 		}
-		t.Logf("%d journeys exact (%d with a session, %d viewed-then-bought products) from %d activity events and %d lines",
-			len(got), withSession, viewedBought, acts, txs)
+		t.Logf("end of input: %d journeys exact (%d with a session, %d viewed-then-bought products; %d before the markers) from %d activity events and %d lines",
+			len(got), withSession, viewedBought, len(before), acts, txs)
 
 		stop()
+		checkNonePending(t, cfg)
 		checkRedelivery(t, cfg, got, acts+txs)
 	})
+}
+
+// compareJourneys waits for the journeys topic to hold len(want) journeys beyond the skip already
+// checked and requires them to be exactly want, each once; it returns them.
+func compareJourneys(t *testing.T, cfg cluster.Config, want map[string]journeys.Journey, skip int) map[string]journeys.Journey {
+	t.Helper()
+	got := map[string]journeys.Journey{}
+	msgs := readTopic(t, cfg, cfg.Namespace.Stream(topology.Journeys), len(want))
+	for deadline := time.Now().Add(time.Minute); len(msgs) < len(want) && time.Now().Before(deadline); time.Sleep(time.Second) {
+		msgs = readTopic(t, cfg, cfg.Namespace.Stream(topology.Journeys), len(want))
+	}
+	for _, m := range msgs {
+		v, err := journeys.JourneyCodec{}.Decode(m.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := *v.(*journeys.Journey)
+		id := j.UserID + "|" + j.OrderID
+		if _, dup := got[id]; dup {
+			t.Errorf("journey %s emitted twice", id)
+		}
+		if string(m.Key) != j.UserID {
+			t.Errorf("journey %s keyed %q", id, m.Key)
+		}
+		got[id] = j
+	}
+	if len(want) < 20 {
+		t.Fatalf("only %d journeys expected; the history is too thin to test", len(want))
+	}
+	diffs := 0
+	for id, w := range want {
+		if g, ok := got[id]; (!ok || !reflect.DeepEqual(g, w)) && diffs < 10 {
+			diffs++
+			t.Errorf("%s:\n got %+v\nwant %+v", id, g, w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d journeys, reference %d", len(got), len(want))
+	}
+	return got
+}
+
+// checkTruth compares the journeys' totals with the generator's ground truth, which knows nothing
+// of the pipeline: one journey per order (of one user), with every accepted purchase line, unit
+// and amount.
+func checkTruth(t *testing.T, truth *generate.Truth, got map[string]journeys.Journey) {
+	t.Helper()
+	var want, have struct {
+		orders, lines, units int64
+		amount               event.Money
+	}
+	for _, m := range truth.Months {
+		want.orders += m.Orders
+		want.lines += m.PurchaseLines
+		want.units += m.PurchaseUnits
+		want.amount += m.Gross
+	}
+	for _, j := range got {
+		have.orders++
+		have.lines += j.Lines
+		have.units += j.Units
+		have.amount += j.Amount
+	}
+	if have != want {
+		t.Errorf("journeys total %+v, ground truth %+v", have, want)
+	}
+}
+
+// checkNonePending reads the stopped processor's table (its local Pebble state) and requires that
+// no user has a pending order and no schedule a timer.
+func checkNonePending(t *testing.T, cfg cluster.Config) {
+	t.Helper()
+	ns := cfg.Namespace
+	src, err := inspect.OpenDir(filepath.Join(cfg.DataDir, "processor", string(ns.Group(journeys.Group))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var users, pending, timers int
+	err = src.Scan(context.Background(), string(ns.Table(journeys.Group)), inspect.Query{}, func(r inspect.Record) error {
+		v, err := journeys.UserCodec{}.Decode(r.Value)
+		if err != nil {
+			return err
+		}
+		u := v.(*journeys.User)
+		users++
+		pending += len(u.Pending)
+		timers += len(u.Timers)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if users == 0 || pending != 0 || timers != 0 {
+		t.Errorf("table of %d keys: %d orders pending, %d timers; want none", users, pending, timers)
+	}
 }
 
 // checkRedelivery resets the journeys group's committed offsets (inputs and loop) to 0 under its
@@ -236,12 +324,13 @@ func resetOffsets(t *testing.T, cfg cluster.Config, group goka.Group, topic goka
 // rawPartitions is the partition count of the raw topics in this test.
 const rawPartitions = 4
 
-func replayDataset(t *testing.T, cfg cluster.Config, dir, ds string) {
+// replayDataset replays one dataset of dir, ending with end-of-input markers when end is set.
+func replayDataset(t *testing.T, cfg cluster.Config, dir, ds, manifest string, end bool) {
 	t.Helper()
 	rc := replay.DefaultConfig()
 	rc.Paths, rc.Brokers, rc.Namespace = []string{filepath.Join(dir, ds)}, cfg.Brokers, cfg.Namespace
-	rc.Dataset = ds
-	rc.ManifestPath, rc.RejectsPath = filepath.Join(t.TempDir(), "manifest.json"), ""
+	rc.Dataset, rc.EndOfInput = ds, end
+	rc.ManifestPath, rc.RejectsPath = manifest, ""
 	if _, err := replay.Run(context.Background(), rc, cfg.Logger); err != nil {
 		t.Fatalf("replay %s: %v", ds, err)
 	}
@@ -279,8 +368,9 @@ func originSource(t *testing.T, m *sarama.ConsumerMessage) string {
 	return ""
 }
 
-// reference reads the clean topics and computes the journeys by the rules, plainly: per user all
-// activity in time order; per order of purchase lines (time = its earliest line) a journey iff
+// reference reads the clean topics (their end-of-input markers aside) and computes the journeys by
+// the rules, plainly: per user all activity in time order; at the end of input (atEnd) a journey
+// for every order of purchase lines; otherwise, per order (time = its earliest line) a journey iff
 // some activity of the user is later than time + 30 min, or the activity clock of the user's
 // partition (as the processor reports it: each source's newest event time rounded down to a
 // multiple of ClockStep) is later than time + 30 min + Slack; the session is the events at or before
@@ -288,7 +378,7 @@ func originSource(t *testing.T, m *sarama.ConsumerMessage) string {
 // it with gaps ≤ 30 min), provided that event is within 30 min of the purchase. Only complete
 // orders have journeys: every raw transactions partition has delivered to the order's partition
 // a purchase of a greater order id.
-func reference(t *testing.T, cfg cluster.Config, acts, txs int) map[string]journeys.Journey {
+func reference(t *testing.T, cfg cluster.Config, acts, txs int, atEnd bool) map[string]journeys.Journey {
 	t.Helper()
 	events := map[string][]*event.Activity{}
 	msgs := readTopic(t, cfg, cfg.Namespace.Stream(topology.CleanActivity), acts)
@@ -299,6 +389,9 @@ func reference(t *testing.T, cfg cluster.Config, acts, txs int) map[string]journ
 	}
 	reported := map[source]time.Time{}
 	for _, m := range msgs {
+		if isMarker(m) {
+			continue
+		}
 		a, err := codecs.DecodeActivity(m.Value)
 		if err != nil {
 			t.Fatal(err)
@@ -337,6 +430,9 @@ func reference(t *testing.T, cfg cluster.Config, acts, txs int) map[string]journ
 	// sources delivered, once all rawPartitions delivered one.
 	greatest := map[source]string{}
 	for _, m := range readTopic(t, cfg, cfg.Namespace.Stream(topology.CleanTransactions), txs) {
+		if isMarker(m) {
+			continue
+		}
 		l, err := codecs.DecodeTransactionLine(m.Value)
 		if err != nil {
 			t.Fatal(err)
@@ -391,11 +487,11 @@ func reference(t *testing.T, cfg cluster.Config, acts, txs int) map[string]journ
 	for k, o := range orders {
 		es := events[o.user]
 		own := len(es) > 0 && es[len(es)-1].Time.After(o.at.Add(gap))
-		if !own && !clocks[o.partition].After(o.at.Add(gap+journeys.Slack)) {
+		if !atEnd && !own && !clocks[o.partition].After(o.at.Add(gap+journeys.Slack)) {
 			waiting++
 			continue
 		}
-		if marks[o.partition] <= o.id {
+		if !atEnd && marks[o.partition] <= o.id {
 			incomplete++ // a line of it could still come
 			continue
 		}
@@ -457,6 +553,16 @@ func reference(t *testing.T, cfg cluster.Config, acts, txs int) map[string]journ
 		out[k] = j
 	}
 	return out
+}
+
+// isMarker reports whether m is an end-of-input marker a gateway forwarded.
+func isMarker(m *sarama.ConsumerMessage) bool {
+	for _, h := range m.Headers {
+		if string(h.Key) == event.HeaderControl {
+			return true
+		}
+	}
+	return false
 }
 
 // readTopic reads every record of topic, waiting until it holds at least want.
