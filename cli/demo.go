@@ -11,12 +11,14 @@ import (
 	"strings"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shopease/shopease/generate"
 	"github.com/shopease/shopease/processors"
 	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/outcome"
+	"github.com/shopease/shopease/processors/realtime"
 	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/pseudonym"
 	"github.com/shopease/shopease/replay"
@@ -26,8 +28,11 @@ import (
 func demoCmd() *command {
 	var (
 		dataDir, preset string
+		brokers, redis  string
 		interval        time.Duration
 		rate            float64
+		pf              pipelineFlags
+		hf              httpFlags
 	)
 	return &command{
 		name:    "demo",
@@ -38,16 +43,26 @@ keeps feeding it live traffic from the simulator (with an activity spike every f
 --interval it prints what each processor accepted, deduplicated and rejected (per reason).
 Ctrl-C stops everything cleanly.
 
+The dashboard (live charts, spike alerts, the three reports), the JSON API and Prometheus /metrics
+are served on --http (default ` + demoHTTPAddr + `); the clean topics are archived to the Parquet lake
+under <data-dir>/lake. Both addresses are printed at start. With --brokers and --redis the demo
+runs on real servers instead of the embedded ones.
+
 Pseudonyms use the public demo key: fine for a demo, never for real data.
 
 Example:
   shopease demo
-  shopease demo --preset small --rate 200 --data-dir /tmp/shopease-demo`,
+  shopease demo --preset small --rate 200 --data-dir /tmp/shopease-demo
+  shopease demo --brokers 127.0.0.1:9092 --redis 127.0.0.1:6379 --http 127.0.0.1:8081`,
 		flags: func(fs *flag.FlagSet, _ *env) {
 			fs.StringVar(&dataDir, "data-dir", "", "folder of local state and the generated history (default: a new temporary folder, removed at exit)")
 			fs.StringVar(&preset, "preset", "tiny", "size of the replayed history: "+strings.Join(generate.PresetNames, ", "))
 			fs.DurationVar(&interval, "interval", 5*time.Second, "time between status lines")
 			fs.Float64Var(&rate, "rate", 50, "live events per second after the replay (0: no live traffic)")
+			fs.StringVar(&brokers, "brokers", "", "Kafka bootstrap brokers, comma-separated (default: an embedded broker)")
+			fs.StringVar(&redis, "redis", "", "Redis host:port for the real-time metrics (default: an embedded Redis)")
+			pf.register(fs)
+			hf.register(fs, demoHTTPAddr)
 		},
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
@@ -60,12 +75,24 @@ Example:
 			if err != nil {
 				return usagef("%s", err)
 			}
-			return runDemo(ctx, e, dataDir, hist, interval, rate)
+			return runDemo(ctx, e, demoSettings{dataDir: dataDir, brokers: brokers, redis: redis, hist: hist,
+				interval: interval, rate: rate, pf: pf, hf: hf})
 		},
 	}
 }
 
-func runDemo(ctx context.Context, e *env, dataDir string, hist generate.Config, interval time.Duration, rate float64) error {
+// demoSettings are the demo's flags.
+type demoSettings struct {
+	dataDir, brokers, redis string
+	hist                    generate.Config
+	interval                time.Duration
+	rate                    float64
+	pf                      pipelineFlags
+	hf                      httpFlags
+}
+
+func runDemo(ctx context.Context, e *env, ds demoSettings) error {
+	dataDir := ds.dataDir
 	if dataDir == "" {
 		tmp, err := os.MkdirTemp("", "shopease-demo-")
 		if err != nil {
@@ -74,48 +101,107 @@ func runDemo(ctx context.Context, e *env, dataDir string, hist generate.Config, 
 		defer os.RemoveAll(tmp)
 		dataDir = tmp
 	}
-	emb, err := testenv.StartEmbedded(ctx, testenv.WithLogger(e.log))
+	brokers, redisAddr, closeServers, err := demoServers(ctx, e, ds)
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return err
 	}
-	defer emb.Close()
-	fmt.Fprintf(e.stdout, "embedded Kafka-protocol broker on %s, Redis on %s, state in %s\n",
-		strings.Join(emb.Brokers(), ","), emb.RedisAddr(), dataDir)
+	defer closeServers() // after the processors stopped: they commit offsets on the way out
+	fmt.Fprintf(e.stdout, "Kafka-protocol broker on %s, Redis on %s, state in %s\n", strings.Join(brokers, ","), redisAddr, dataDir)
 	fmt.Fprintln(e.stdout, "pseudonyms use the PUBLIC demo key (pseudonym.DemoKey): fine for a demo, never for real data")
 
-	counts := &outcome.Counts{}
-	cfg := cluster.Config{Brokers: emb.Brokers(), DataDir: filepath.Join(dataDir, "state"), Logger: e.log,
-		Pseudonyms: pseudonym.Demo(), Observer: counts, RedisAddr: emb.RedisAddr()}
-	cfg.Storage = pebbleStorage(e, &cfg)
+	cfg := cluster.Config{Brokers: brokers, DataDir: filepath.Join(dataDir, "state"), Logger: e.log,
+		Pseudonyms: pseudonym.Demo(), RedisAddr: redisAddr}
+	pf, hf := ds.pf, ds.hf
+	if pf.lakeDir == "" {
+		pf.lakeDir = filepath.Join(dataDir, "lake")
+	}
+	pw := hf.observe(&cfg)
+	counts := pw.counts // one Observer for the status lines and the dashboard
+	if counts == nil {
+		counts = &outcome.Counts{}
+	}
+	cfg.Observer = counts
+	pf.restoring(e, &cfg, pw.tables)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if err := pw.listen(hf.addr, cfg, pf.lake(cfg)); err != nil {
+		return fmt.Errorf("demo: %w (another demo running? try --http 127.0.0.1:0)", err)
+	}
+	if pw.srv != nil {
+		fmt.Fprintf(e.stdout, "dashboard: %s  (JSON API under /api/, Prometheus metrics at /metrics)\n", pw.srv.URL())
+	}
+	fmt.Fprintf(e.stdout, "lake: %s\n", pf.lake(cfg))
 	if _, err := cfg.EnsureTopics(topology.DefaultPartitions); err != nil {
 		return fmt.Errorf("demo: create topics: %w", err)
 	}
 
+	hist := ds.hist
 	hist.Dir, hist.Overwrite = filepath.Join(dataDir, "history"), true
 	if _, err := generate.Run(ctx, hist, e.log); err != nil {
 		return fmt.Errorf("demo: generate history: %w", err)
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return processors.Run(gctx, cfg) })
+	g.Go(func() error { return pf.run(gctx, e, cfg, pw) })
+	g.Go(func() error { return demoRealtime(gctx, cfg, pw) })
 	g.Go(func() error {
 		if err := demoReplay(gctx, e, cfg, hist.Dir, dataDir); err != nil {
 			return err
 		}
-		if rate == 0 {
+		if ds.rate == 0 {
 			return nil
 		}
-		return demoSimulate(gctx, e, cfg, rate)
+		return demoSimulate(gctx, e, cfg, ds.rate)
 	})
-	g.Go(func() error { return printOutcomes(gctx, e, counts, interval) })
+	g.Go(func() error { return printOutcomes(gctx, e, counts, ds.interval) })
 	err = g.Wait()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	fmt.Fprintln(e.stdout, "stopped cleanly")
+	return nil
+}
+
+// demoServers returns the brokers and Redis of the demo: the given ones, else embedded ones, which
+// closeServers stops.
+func demoServers(ctx context.Context, e *env, ds demoSettings) (brokers []string, redisAddr string, closeServers func(), err error) {
+	for _, b := range strings.Split(ds.brokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			brokers = append(brokers, b)
+		}
+	}
+	if len(brokers) > 0 && ds.redis != "" {
+		return brokers, ds.redis, func() {}, nil
+	}
+	emb, err := testenv.StartEmbedded(ctx, testenv.WithLogger(e.log))
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("demo: %w", err)
+	}
+	if len(brokers) == 0 {
+		brokers = emb.Brokers()
+	}
+	if redisAddr = ds.redis; redisAddr == "" {
+		redisAddr = emb.RedisAddr()
+	}
+	return brokers, redisAddr, func() { _ = emb.Close() }, nil
+}
+
+// demoRealtime runs the realtime processor beside the group for as long as processors.Run leaves
+// it out (issue 7; the group's consumer groups are processors.Inputs), so the dashboard has its
+// per-minute values. Its Redis client is the one whose pipelines /metrics times.
+func demoRealtime(ctx context.Context, cfg cluster.Config, pw pipelineWeb) error {
+	if _, inGroup := processors.Inputs(cfg.Namespace)[cfg.Namespace.Group(realtime.Group)]; inGroup {
+		return nil
+	}
+	rdb := goredis.NewClient(&goredis.Options{Addr: cfg.RedisAddr})
+	defer rdb.Close()
+	if pw.metrics != nil {
+		rdb.AddHook(pw.metrics.RedisHook())
+	}
+	if err := realtime.RunWith(ctx, cfg, realtime.RunSettings{Redis: rdb}); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	return nil
 }
 

@@ -43,19 +43,23 @@ func (p *pipelineFlags) lake(cfg cluster.Config) string {
 
 // restoring makes the processors' Pebble storage restore a partition from the newest snapshot
 // when it has no local state; goka then replays only the changelog after the snapshot's offsets.
-func (p *pipelineFlags) restoring(e *env, cfg *cluster.Config) {
+// Open partitions are listed in reg (nil: none) for the /metrics table sizes and recovery.
+func (p *pipelineFlags) restoring(e *env, cfg *cluster.Config, reg *tables.Registry) {
 	lakeDir := p.lake(*cfg)
 	cfg.Storage = func(dir string) storage.Builder {
-		inner := tables.NewBuilder(dir, tables.WithLogger(e.log), tables.WithHighWaterMark(cfg.HighWaterMark))
+		inner := tables.NewBuilder(dir, tables.WithLogger(e.log), tables.WithHighWaterMark(cfg.HighWaterMark), tables.WithRegistry(reg))
 		return compaction.RestoringBuilder(lakeDir, dir, inner, compaction.WithLogger(e.log), compaction.WithHighWaterMark(cfg.HighWaterMark))
 	}
 }
 
-// run runs the processor group with the lake writer and the periodic snapshots beside it; any of
-// them failing stops all.
-func (p *pipelineFlags) run(ctx context.Context, e *env, cfg cluster.Config) error {
+// run runs the processor group with the lake writer, the periodic snapshots and the web server
+// (when pw has one) beside it; any of them failing stops all.
+func (p *pipelineFlags) run(ctx context.Context, e *env, cfg cluster.Config, pw pipelineWeb) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return processors.Run(gctx, cfg) })
+	if pw.srv != nil {
+		g.Go(func() error { return pw.srv.Run(gctx) })
+	}
 	lakeDir := p.lake(cfg)
 	if p.archive {
 		g.Go(func() error {
@@ -73,7 +77,7 @@ func (p *pipelineFlags) run(ctx context.Context, e *env, cfg cluster.Config) err
 		}
 		g.Go(func() error {
 			return compaction.RunPeriodic(gctx, compaction.Config{Brokers: cfg.Brokers, LakeDir: lakeDir, Tables: topics,
-				Codecs: codecs, Keep: p.keep, Logger: e.log}, p.snapshotInterval)
+				Codecs: codecs, Keep: p.keep, Logger: e.log, Progress: pw.observeSnapshot}, p.snapshotInterval)
 		})
 	}
 	err := g.Wait()

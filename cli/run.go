@@ -10,6 +10,7 @@ func runCmd() *command {
 		cf          clusterFlags
 		kf          keyFlags
 		pf          pipelineFlags
+		hf          httpFlags
 		redisAddr   string
 		redisPrefix string
 	)
@@ -31,13 +32,17 @@ The real-time metrics (active users, purchasers, conversion and events per minut
 go to the Redis at --redis under --redis-prefix (key schema: docs/redis.md); --redis "" turns
 them off. While Redis is down processing goes on and Redis catches up when it is back.
 
+--http ADDR serves the dashboard, the JSON API, Prometheus /metrics, /healthz and /readyz (off by
+default, so several instances can share a machine; give each its own port).
+
 Example:
   export SHOPEASE_PSEUDONYM_KEY="v1:$(head -c 32 /dev/urandom | base64)"   # keep it: pseudonyms depend on it
-  shopease run --brokers 127.0.0.1:9092 --data-dir ./data --redis 127.0.0.1:6379`,
+  shopease run --brokers 127.0.0.1:9092 --data-dir ./data --redis 127.0.0.1:6379 --http 127.0.0.1:9090`,
 		flags: func(fs *flag.FlagSet, _ *env) {
 			cf.register(fs)
 			kf.register(fs)
 			pf.register(fs)
+			hf.register(fs, runHTTPAddr)
 			fs.StringVar(&redisAddr, "redis", "127.0.0.1:6379", "Redis for the real-time metrics (host:port; empty: none)")
 			fs.StringVar(&redisPrefix, "redis-prefix", "shopease:", "prefix of every Redis key")
 		},
@@ -53,10 +58,17 @@ Example:
 				return err
 			}
 			cfg.RedisAddr, cfg.RedisKeyPrefix = redisAddr, redisPrefix
-			pf.restoring(e, &cfg)
+			pw := hf.observe(&cfg)
+			pf.restoring(e, &cfg, pw.tables)
+			if err := pw.listen(hf.addr, cfg, pf.lake(cfg)); err != nil {
+				return err
+			}
 			e.log.Info("starting processors", "brokers", cfg.Brokers, "namespace", string(cfg.Namespace), "data_dir", cfg.DataDir,
 				"lake_dir", pf.lake(cfg), "archive", pf.archive, "snapshot_interval", pf.snapshotInterval)
-			if err := pf.run(ctx, e, cfg); err != nil {
+			if pw.srv != nil {
+				e.log.Info("serving the dashboard, JSON API and /metrics", "url", pw.srv.URL())
+			}
+			if err := pf.run(ctx, e, cfg, pw); err != nil {
 				return err
 			}
 			e.log.Info("stopped cleanly")

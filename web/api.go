@@ -228,18 +228,20 @@ func (s *Server) viewSource() (*inspect.ViewSource, error) {
 // Dashboard is the answer of /api/dashboard: everything the page shows in one document, so one
 // poll updates the whole page consistently.
 type Dashboard struct {
-	Now         time.Time             `json:"now"`
-	LakeDir     string                `json:"lake_dir,omitempty"`
-	Ready       Readiness             `json:"ready"`
-	Metrics     MetricsDoc            `json:"metrics"`
-	Minutes     []Minute              `json:"minutes"`
-	Alerts      []Alert               `json:"alerts"`
-	Realtime    string                `json:"realtime_error,omitempty"`
-	ReportsAt   time.Time             `json:"reports_loaded_at"`
-	ReportsErr  string                `json:"reports_error,omitempty"`
-	TopProducts *reports.Top          `json:"top_products,omitempty"`
-	Revenue     []reports.MonthRow    `json:"monthly_revenue,omitempty"`
-	Turnover    []reports.TurnoverRow `json:"inventory_turnover,omitempty"` // the newest month's, most units first, at most 10
+	Now         time.Time    `json:"now"`
+	LakeDir     string       `json:"lake_dir,omitempty"`
+	Ready       Readiness    `json:"ready"`
+	Metrics     MetricsDoc   `json:"metrics"`
+	Minutes     []Minute     `json:"minutes"`
+	Alerts      []Alert      `json:"alerts"`
+	Realtime    string       `json:"realtime_error,omitempty"`
+	ReportsAt   time.Time    `json:"reports_loaded_at"`
+	ReportsErr  string       `json:"reports_error,omitempty"`
+	TopProducts *reports.Top `json:"top_products,omitempty"`
+	// TopProductsNote is "month to date" when the last complete month had no sales.
+	TopProductsNote string                `json:"top_products_note,omitempty"`
+	Revenue         []reports.MonthRow    `json:"monthly_revenue,omitempty"`
+	Turnover        []reports.TurnoverRow `json:"inventory_turnover,omitempty"` // the newest month's, most units first, at most 10
 }
 
 func (s *Server) dashboard(ctx context.Context) Dashboard {
@@ -257,6 +259,11 @@ func (s *Server) dashboard(ctx context.Context) Dashboard {
 		return d
 	}
 	top := reports.TopProducts(data, time.Time{})
+	if latest := data.Latest(); len(top.Rows) == 0 && !latest.IsZero() {
+		// The demo's live traffic starts a month with no complete month before it (the replayed
+		// history is older): show the month so far rather than an empty table.
+		top, d.TopProductsNote = reports.TopProductsOf(data, latest.Format("2006-01")), "month to date"
+	}
 	d.ReportsAt, d.TopProducts = at, &top
 	d.Revenue = reports.MonthlyRevenue(data, time.Time{})
 	d.Turnover = newestTurnover(reports.InventoryTurnover(data, time.Time{}), 10)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,7 +54,7 @@ type tablePartition struct {
 
 // NewMetrics returns empty hook metrics.
 func NewMetrics() *Metrics {
-	return &Metrics{
+	m := &Metrics{
 		redisFlush: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    MetricRedisFlush,
 			Help:    "Duration of the Redis sink's flushes (one pipeline each), by result.",
@@ -61,6 +62,10 @@ func NewMetrics() *Metrics {
 		}, []string{"result"}),
 		snaps: map[tablePartition]compaction.Progress{},
 	}
+	for _, result := range []string{"ok", "failed"} {
+		m.redisFlush.WithLabelValues(result) // both series exist (at 0) before the first flush
+	}
+	return m
 }
 
 // ObserveRedisFlush records one Redis flush (a pipeline) that took d.
@@ -134,10 +139,11 @@ var (
 	descRejects                             = prometheus.NewDesc(MetricRejects, "Records a processor rejected, by reason (event/reasons.go).", []string{"processor", "reason"}, nil)
 	descLag                                 = prometheus.NewDesc(MetricConsumerLag, "Records of a consumer group's inputs not committed yet.", []string{"group"}, nil)
 	descLagAge                              = prometheus.NewDesc(MetricLagAge, "Seconds since the consumer lag was last measured.", nil, nil)
-	descDisk                                = prometheus.NewDesc(MetricTableDiskBytes, "Disk space of a local table partition (Pebble's estimate).", []string{"table", "partition"}, nil)
-	descRecRecords                          = prometheus.NewDesc(MetricRecoveryRecords, "Changelog records a table partition restored since it was opened.", []string{"table", "partition"}, nil)
-	descRecRatio                            = prometheus.NewDesc(MetricRecoveryRatio, "Share of a table partition's changelog recovered (1 when recovered, 0 while unknown).", []string{"table", "partition"}, nil)
-	descRecovered                           = prometheus.NewDesc(MetricRecovered, "1 when a table partition has recovered and serves.", []string{"table", "partition"}, nil)
+	tableLabels                             = []string{"table", "partition", "store"}
+	descDisk                                = prometheus.NewDesc(MetricTableDiskBytes, "Disk space of a local table partition (Pebble's estimate); store: processor or view.", tableLabels, nil)
+	descRecRecords                          = prometheus.NewDesc(MetricRecoveryRecords, "Changelog records a table partition restored since it was opened.", tableLabels, nil)
+	descRecRatio                            = prometheus.NewDesc(MetricRecoveryRatio, "Share of a table partition's changelog recovered (1 when recovered, 0 while unknown).", tableLabels, nil)
+	descRecovered                           = prometheus.NewDesc(MetricRecovered, "1 when a table partition has recovered and serves.", tableLabels, nil)
 	descSnapRead                            = prometheus.NewDesc(MetricSnapshotRead, "Changelog records read by the running or last snapshot of a table partition.", []string{"table", "partition"}, nil)
 	descSnapToRead                          = prometheus.NewDesc(MetricSnapshotToRead, "Changelog records the snapshot of a table partition reads (an upper bound).", []string{"table", "partition"}, nil)
 	descRealtimeActive                      = prometheus.NewDesc(MetricRealtimeActive, "Active users in the newest minute Redis holds.", nil, nil)
@@ -178,10 +184,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, t := range tableStats(c.s.cfg.Tables) {
 		part := strconv.Itoa(int(t.Partition))
-		gauge(descDisk, float64(t.DiskBytes), t.Table, part)
-		gauge(descRecRecords, float64(t.RecoveryRecords), t.Table, part)
-		gauge(descRecRatio, t.RecoveryRatio, t.Table, part)
-		gauge(descRecovered, boolFloat(t.Recovered), t.Table, part)
+		gauge(descDisk, float64(t.DiskBytes), t.Table, part, t.Store)
+		gauge(descRecRecords, float64(t.RecoveryRecords), t.Table, part, t.Store)
+		gauge(descRecRatio, t.RecoveryRatio, t.Table, part, t.Store)
+		gauge(descRecovered, boolFloat(t.Recovered), t.Table, part, t.Store)
 	}
 	for tp, p := range c.s.metrics.snapshots() {
 		part := strconv.Itoa(int(tp.partition))
@@ -241,6 +247,9 @@ func processorStats(c *outcome.Counts) []ProcessorStats {
 
 // TableStats are one open table partition's size and recovery.
 type TableStats struct {
+	// Store is "processor" (the group's own table) or "view" (a goka view's copy, e.g. the
+	// realtime processor's view of its own table for rebuilding Redis).
+	Store           string  `json:"store"`
 	Table           string  `json:"table"`
 	Partition       int32   `json:"partition"`
 	DiskBytes       uint64  `json:"disk_bytes"`
@@ -254,11 +263,27 @@ func tableStats(r *tables.Registry) []TableStats {
 		return nil
 	}
 	var out []TableStats
+	seen := map[[3]string]bool{}
 	for _, p := range r.Stats() {
-		out = append(out, TableStats{Table: p.Topic, Partition: p.Partition, DiskBytes: p.DiskBytes,
+		store := storeOf(p.Path)
+		id := [3]string{p.Topic, strconv.Itoa(int(p.Partition)), store}
+		if seen[id] {
+			continue // a second view of the same partition: one series per labels
+		}
+		seen[id] = true
+		out = append(out, TableStats{Table: p.Topic, Partition: p.Partition, Store: store, DiskBytes: p.DiskBytes,
 			RecoveryRecords: p.Recovery.Records, RecoveryRatio: recoveryRatio(p), Recovered: p.Started && p.Recovery.Done})
 	}
 	return out
+}
+
+// storeOf tells a view's storage from a processor's by cluster.Config's layout: views live under
+// <data-dir>/view/, processors under <data-dir>/processor/.
+func storeOf(path string) string {
+	if strings.Contains(filepath.ToSlash(path), "/view/") {
+		return "view"
+	}
+	return "processor"
 }
 
 // recoveryRatio is the share of the changelog covered: offsets, not records, because a compacted

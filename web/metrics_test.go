@@ -92,6 +92,8 @@ func newFixture(t *testing.T) *fixture {
 				"events:page_view": 7 * n, "events:add_to_cart": 3 * n})
 		}
 	}
+	// A replayed history's minute, a day older: outside the charts' hour, so never shown.
+	sink.SetWindow(base.Add(-24*time.Hour), 0, map[string]int64{"active": 100, "events": 100})
 	if err := sink.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +166,9 @@ func TestMetricsParseWithExpfmt(t *testing.T) {
 	if err != nil {
 		t.Fatalf("expfmt cannot parse /metrics: %v", err)
 	}
-	sales0 := map[string]string{"table": "shopease-sales-table", "partition": "0"}
-	sales1 := map[string]string{"table": "shopease-sales-table", "partition": "1"}
+	sales0 := map[string]string{"table": "shopease-sales-table", "partition": "0", "store": "processor"}
+	sales1 := map[string]string{"table": "shopease-sales-table", "partition": "1", "store": "processor"}
+	snap1 := map[string]string{"table": "shopease-sales-table", "partition": "1"}
 	tests := []struct {
 		name   string
 		labels map[string]string
@@ -188,8 +191,8 @@ func TestMetricsParseWithExpfmt(t *testing.T) {
 		{MetricRecovered, sales1, 0},
 		{MetricRecoveryRatio, sales0, 1},
 		{MetricRecoveryRatio, sales1, 0}, // high-water mark unknown: no ratio yet
-		{MetricSnapshotRead, sales1, 250},
-		{MetricSnapshotToRead, sales1, 1000},
+		{MetricSnapshotRead, snap1, 250},
+		{MetricSnapshotToRead, snap1, 1000},
 		{MetricRealtimeActive, map[string]string{}, 9}, // newest minute: 3 + 6
 		{MetricRealtimeMinuteTS, map[string]string{}, float64(f.starts[2].Unix())},
 		// The sink's first flush meets NOSCRIPT (the script is not loaded yet), loads it and
@@ -301,8 +304,9 @@ func TestEndpointsStatus(t *testing.T) {
 	if err := json.Unmarshal(body, &r); err != nil {
 		t.Fatal(err)
 	}
-	if want := "1 of 2 table partitions recovering"; r.Checks["tables"] != want || r.Checks["lag"] != "ok" {
-		t.Errorf("/readyz checks = %v, want tables %q and lag ok", r.Checks, want)
+	want := map[string]string{"tables": "1 of 2 table partitions recovering", "reports": ErrNoReports.Error(), "lag": "ok"}
+	if mustJSON(t, r.Checks) != mustJSON(t, want) || r.Ready {
+		t.Errorf("/readyz = %+v, want not ready with checks %v", r, want)
 	}
 }
 

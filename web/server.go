@@ -199,8 +199,9 @@ type Readiness struct {
 	Checks map[string]string `json:"checks"` // check → "ok" or why not
 }
 
-// readiness: every open table partition has recovered (so lookups and reports are complete) and
-// the lag has been measured (so the brokers answer).
+// readiness: every open table partition has recovered (so lookups are complete), the report
+// tables have been read once (so every table topic exists and its view caught up) and the lag has
+// been measured (so the brokers answer).
 func (s *Server) readiness() Readiness {
 	r := Readiness{Ready: true, Checks: map[string]string{}}
 	fail := func(check, why string) { r.Ready, r.Checks[check] = false, why }
@@ -220,6 +221,11 @@ func (s *Server) readiness() Readiness {
 		default:
 			r.Checks["tables"] = "ok"
 		}
+	}
+	if _, _, err := s.reports.get(); err != nil {
+		fail("reports", err.Error())
+	} else {
+		r.Checks["reports"] = "ok"
 	}
 	lag := s.lag.get()
 	switch {

@@ -89,12 +89,23 @@ type realtimeReader struct {
 	prefix string
 }
 
-// minutes returns the newest n minutes Redis holds, oldest first.
+// minutes returns the minutes Redis holds among the n minutes up to the newest one, oldest first.
+// Older minutes are left out even when fewer than n are newer: a replayed history is far older
+// than the live traffic after it, and a chart mixing them would hide the gap between.
 func (r realtimeReader) minutes(ctx context.Context, n int) ([]Minute, error) {
 	if r.rdb == nil {
 		return nil, ErrNoRedis
 	}
-	starts, err := r.rdb.ZRevRange(ctx, r.prefix+"minutes", 0, int64(n-1)).Result()
+	newest, err := r.rdb.ZRevRangeWithScores(ctx, r.prefix+"minutes", 0, 0).Result()
+	if err != nil {
+		return nil, fmt.Errorf("web: read %sminutes: %w", r.prefix, err)
+	}
+	if len(newest) == 0 {
+		return []Minute{}, nil
+	}
+	from := newest[0].Score - float64(60*(n-1))
+	starts, err := r.rdb.ZRevRangeByScore(ctx, r.prefix+"minutes", &redis.ZRangeBy{
+		Min: strconv.FormatFloat(from, 'f', 0, 64), Max: "+inf", Count: int64(n)}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("web: read %sminutes: %w", r.prefix, err)
 	}

@@ -45,7 +45,7 @@ function render(d) {
     (d.alerts || []).map(a => [a.window.replace("T", " ").replace(":00Z", " UTC"), a.metric,
       fmtInt(a.observed), Number(a.expected).toFixed(1), Number(a.score).toFixed(1)]));
   const top = d.top_products || { rows: [] };
-  document.getElementById("top-month").textContent = top.month || "";
+  document.getElementById("top-month").textContent = (top.month || "") + (d.top_products_note ? " (" + d.top_products_note + ")" : "");
   fillTable("top-products", ["#", "product", "units", "gross"],
     (top.products || []).map(r => [r.rank, r.product_id, fmtInt(r.units), r.gross]));
   fillTable("monthly-revenue", ["month", "net", "gross", "refunds", "returns", "orders", "change"],
