@@ -5,7 +5,8 @@
 #
 # Usage: testenv/real.sh start|stop|env|status
 #   start   fetch Kafka if needed, format a fresh KRaft log dir, start the broker and redis-server,
-#           wait until both answer and print their versions. Idempotent: a running server is kept, and
+#           wait until both answer and print their versions; install chromium (Debian package) for
+#           the dashboard's browser test when it is missing. Idempotent: a running server is kept, and
 #           a broker whose log dir is already formatted is restarted on its data (fault tests).
 #   stop    stop both; data dirs are removed; logs are removed too unless KEEP_LOGS=1 (the Makefile
 #           sets it when a test failed) and their location is printed.
@@ -215,6 +216,15 @@ ensure_redis_installed() {
   # The package starts a system redis on 6379 where an init system runs; ours is separate.
 }
 
+# The dashboard's browser test (systemtest.TestDashboardInBrowser) drives headless Chromium.
+ensure_chromium_installed() {
+  command -v chromium >/dev/null && return 0
+  log "chromium not found: installing the Debian package (for the dashboard's browser test)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q chromium >&2 || { apt-get update -q >&2 && apt-get install -y -q chromium >&2; } ||
+    die "cannot install chromium with apt-get"
+}
+
 redis_ping() {
   if command -v redis-cli >/dev/null; then
     [[ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" == "PONG" ]]
@@ -253,6 +263,8 @@ start_redis() {
 cmd_start() {
   start_kafka
   start_redis
+  ensure_chromium_installed
+  echo "browser: $(chromium --version 2>/dev/null) (headless, for the dashboard test)"
 }
 
 cmd_stop() {
