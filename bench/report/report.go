@@ -78,6 +78,9 @@ type Target struct {
 	Min     float64
 	Max     float64 // 0: no maximum
 	Command string  // how to reproduce
+	// Bound says what limits the figure, from the profile: printed under "Targets missed" when
+	// the target is not met.
+	Bound string
 }
 
 // Figure computes the target's figure from results; ok is false when a benchmark is missing.
@@ -113,8 +116,23 @@ func (t Target) Met(v float64) bool {
 	return t.Max == 0 || v <= t.Max
 }
 
-// Write renders the report as Markdown.
-func Write(w io.Writer, machine, date string, res map[string]*Result, targets []Target) error {
+// ParseLoad returns the load-average lines the bench script writes before each benchmark
+// ("# load average before NAME: 1.23 1.50 1.71"), without the "# ".
+func ParseLoad(r io.Reader) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if l, ok := strings.CutPrefix(sc.Text(), "# load average before "); ok {
+			out = append(out, l)
+		}
+	}
+	return out, sc.Err()
+}
+
+// Write renders the report as Markdown. loads are ParseLoad's lines: the machine is shared, so
+// the report says how busy it was.
+func Write(w io.Writer, machine, date string, res map[string]*Result, targets []Target, loads ...string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nRewritten by `make bench` (scripts/bench.sh); do not edit by hand.\n\n")
 	fmt.Fprintf(&b, "- machine: %s\n- date: %s\n- broker and redis-server run on the same machine as the benchmark, so ratios measured in one run say more than absolute figures.\n- every figure is the median over the runs shown.\n\n", machine, date)
@@ -130,6 +148,21 @@ func Write(w io.Writer, machine, date string, res map[string]*Result, targets []
 			met = "yes"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | `%s` |\n", t.What, t.format(v), t.goal(), met, runs, t.Command)
+	}
+	var missed []string
+	for _, t := range targets {
+		if v, _, ok := t.Figure(res); ok && !t.Met(v) && t.Bound != "" {
+			missed = append(missed, fmt.Sprintf("- **%s**: %s, target %s. %s", t.What, t.format(v), t.goal(), t.Bound))
+		}
+	}
+	if len(missed) > 0 {
+		fmt.Fprintf(&b, "\n## Targets missed: what bounds them\n\n%s\n", strings.Join(missed, "\n"))
+	}
+	if len(loads) > 0 {
+		fmt.Fprintf(&b, "\n## Load average (1, 5, 15 min) before each benchmark\n\n")
+		for _, l := range loads {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
 	}
 	fmt.Fprintf(&b, "\n## All measurements (medians)\n\n| benchmark | metric | median | runs |\n|---|---|---|---|\n")
 	var names []string

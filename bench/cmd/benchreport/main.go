@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -28,19 +29,40 @@ var targets = []report.Target{
 		Command: "go test -run '^$' -bench ReplayGenerated1M -benchtime 1x -count 3 ./replay"},
 	{What: "replay vs kafka-producer-perf-test (same broker, record size, acks, lz4, batching)", Bench: "BenchmarkReplayPerfCompare", Versus: "BenchmarkKafkaProducerPerfTest", Unit: "records/s", Min: 0.7,
 		Command: "PERF_PAIRED=1 bash scripts/perftest.sh 3"},
+	// Issue 12: stream, batch vs Spark, Redis commands per event (rows of the bench engineer).
+	{What: "stream: `shopease run`'s whole processor group, generated events to lag 0 on every group (real Kafka, Pebble)", Bench: "BenchmarkStream", Unit: "events/s", Min: 100_000,
+		Command: "BENCH_STREAM_EVENTS=${BENCH_STREAM_EVENTS} go test -run '^$' -bench '^BenchmarkStream$' -benchtime 1x -count 3 ./bench",
+		Bound:   "The journeys processor: it reaches lag 0 last, every other group far earlier (bench log: `lag 0 at`), and the CPU profile of the group puts ~60% of its samples in journeys.UserCodec (encoding/json Unmarshal+Marshal of the whole per-user value on every activity event; the value grows with the user's recent activity). Without it the ceiling is goka + sarama's per-message cost: see the activity gateway row."},
+	{What: "stream: p99 latency from produce to the record's output (probe purchases through transactions → sales → sales.orders) at half the sustained rate", Bench: "BenchmarkStream", Unit: "p99-ms", Max: 1000,
+		Command: "BENCH_STREAM_EVENTS=${BENCH_STREAM_EVENTS} go test -run '^$' -bench '^BenchmarkStream$' -benchtime 1x -count 3 ./bench"},
+	{What: "stream ceiling: the activity gateway alone (validate, pseudonymize, emit: goka + sarama per message)", Bench: "BenchmarkStreamActivityGateway", Unit: "events/s", Min: 100_000,
+		Command: "BENCH_STREAM_EVENTS=${BENCH_STREAM_EVENTS} go test -run '^$' -bench '^BenchmarkStreamActivityGateway$' -benchtime 1x -count 3 ./bench",
+		Bound:   "CPU: ~12 µs of this process per event (events/cpu-s row), half of it in goka's per-message path (consumer channel, context, emit promise, offset marking) and sarama's producer/consumer encoding, lz4 and GC; the broker shares the same 2 cores. Settings changed: docs/decisions.md."},
+	{What: "batch vs Spark: wall time, Spark ÷ shopease (same generated files, files → lake → 3 reports, both checked against the truth)", Bench: "BenchmarkBatchSpark", Versus: "BenchmarkBatchShopease", Unit: "s", Min: 5,
+		Command: "go run ./bench/cmd/batchbench -events ${BENCH_BATCH_EVENTS} -runs 3",
+		Bound:   "shopease streams the history through Kafka and the whole processor group, so its wall time is the group's catch-up time: bounded by the journeys processor (see the stream row) — Spark reads the files once and never writes a topic."},
+	{What: "batch vs Spark: peak RSS, shopease ÷ Spark (process trees; the broker not counted)", Bench: "BenchmarkBatchShopease", Versus: "BenchmarkBatchSpark", Unit: "peak-MB", Max: 0.25,
+		Command: "go run ./bench/cmd/batchbench -events ${BENCH_BATCH_EVENTS} -runs 3"},
+	{What: "Redis commands per event at steady state (realtime processor, real Redis)", Bench: "BenchmarkRealtime/real", Unit: "redis-cmds/event", Max: 0.01,
+		Command: "go test -run '^$' -bench 'BenchmarkRealtime/real' -benchtime 1x -count 3 ./processors/realtime"},
 }
 
 func main() {
 	out := flag.String("o", "docs/benchmarks.md", "report to write")
 	flag.Parse()
 	all := map[string]*report.Result{}
+	var loads []string
 	for _, path := range flag.Args() {
-		f, err := os.Open(path)
+		b, err := os.ReadFile(path)
 		if err != nil {
 			fail(err)
 		}
-		res, err := report.Parse(f)
-		f.Close()
+		l, err := report.ParseLoad(bytes.NewReader(b))
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", path, err))
+		}
+		loads = append(loads, l...)
+		res, err := report.Parse(bytes.NewReader(b))
 		if err != nil {
 			fail(fmt.Errorf("%s: %w", path, err))
 		}
@@ -59,7 +81,16 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	if err := report.Write(f, machine(), time.Now().UTC().Format("2006-01-02 15:04 MST"), all, targets); err != nil {
+	// Commands name the sizes this run used (scripts/bench.sh exports them).
+	for i := range targets {
+		targets[i].Command = os.Expand(targets[i].Command, func(name string) string {
+			if v := os.Getenv(name); v != "" {
+				return v
+			}
+			return "$" + name
+		})
+	}
+	if err := report.Write(f, machine(), time.Now().UTC().Format("2006-01-02 15:04 MST"), all, targets, loads...); err != nil {
 		fail(err)
 	}
 	if err := f.Close(); err != nil {
