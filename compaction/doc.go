@@ -6,6 +6,7 @@
 // fsynced, renamed):
 //
 //	<lake>/tables/<table topic>/snapshot=<YYYYMMDDTHHMMSS.mmmZ>/part-<partition>.parquet
+//	<lake>/tables/<table topic>/snapshot=<…>/_part-<partition>.sst
 //	<lake>/tables/<table topic>/snapshot=<…>/_manifest.json
 //
 // A part file holds one partition's keys and values (columns key STRING, value BINARY: the table
@@ -18,7 +19,14 @@
 // A snapshot is built from the previous snapshot plus the changelog records after its offsets, up
 // to the high-water marks read when the run starts; it never touches a running processor.
 //
-// Restore loads a partition's part file into a new Pebble store (package tables), sets its stored
-// offset to the manifest's, and leaves the rest to goka's normal recovery. RestoringBuilder does this
-// automatically when a processor or view opens a table partition that has no local state.
+// _part-<partition>.sst holds the same rows as a Pebble sstable in package tables' key encoding
+// (the leading "_" hides it from Spark and pyarrow, which take a snapshot dir for a Parquet
+// dataset). Restore ingests it into a new Pebble store together with the manifest's offset, in one
+// atomic step, by hard link: no row is decoded. Parquet is the portable copy: a snapshot without an
+// sstable, or with one of another tables.SSTFormat, or one Pebble refuses, is restored from its
+// part file instead (docs/decisions.md, "Snapshots keep Pebble sstables beside the Parquet files").
+//
+// RestoringBuilder restores automatically when a processor or view opens a table partition whose
+// store is empty, and with WithTail also replays the changelog tail after the snapshot, so that
+// goka finds the partition recovered; otherwise goka's recovery replays the tail.
 package compaction

@@ -50,8 +50,8 @@ func fillTable(t *testing.T, brokers []string, table string, from, to int, creat
 	}
 }
 
-// checkSnapshots checks that every visible snapshot dir is complete: it has a manifest, and each
-// part file is a Parquet file with the manifest's row count. It returns the snapshots' dir names.
+// checkSnapshots checks that every visible snapshot dir is complete: it has a manifest, each part
+// file is a Parquet file with the manifest's row count, and each sstable has the manifest's size. It returns the snapshots' dir names.
 func checkSnapshots(t *testing.T, lakeDir, table string) []string {
 	t.Helper()
 	entries, _ := os.ReadDir(compaction.TableDir(lakeDir, table))
@@ -70,6 +70,9 @@ func checkSnapshots(t *testing.T, lakeDir, table string) []string {
 			rows, err := parquet.ReadFile[compaction.Row](filepath.Join(dir, pm.File))
 			if err != nil || int64(len(rows)) != pm.Rows {
 				t.Errorf("%s/%s: %d rows (%v), manifest says %d", e.Name(), pm.File, len(rows), err, pm.Rows)
+			}
+			if fi, err := os.Stat(filepath.Join(dir, pm.SST)); err != nil || fi.Size() != pm.SSTBytes {
+				t.Errorf("%s/%s: %v, manifest says %d bytes", e.Name(), pm.SST, err, pm.SSTBytes)
 			}
 		}
 		names = append(names, e.Name())

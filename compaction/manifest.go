@@ -48,6 +48,12 @@ type PartitionManifest struct {
 	EndOffset int64 `json:"end_offset"`
 	Rows      int64 `json:"rows"`
 	Bytes     int64 `json:"bytes"`
+	// SST is the same rows as a Pebble sstable in package tables' key encoding, which restore
+	// ingests as is (Parquet stays the portable format; restore falls back to it when the sstable
+	// is missing, of another SSTFormat, or refused). "" in snapshots written before it existed.
+	SST       string `json:"sst,omitempty"`
+	SSTFormat string `json:"sst_format,omitempty"` // tables.SSTFormat of the writer
+	SSTBytes  int64  `json:"sst_bytes,omitempty"`
 }
 
 // Column is one column of the part files.

@@ -9,6 +9,8 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -172,16 +174,34 @@ func TestRestoreEqualsChangelogRecovery(t *testing.T) {
 		}
 		recoverView(t, cfg, table, tables.NewBuilder(explicit))
 
-		auto := filepath.Join(t.TempDir(), "auto")
-		var logBuf bytes.Buffer
-		autoLog := slog.New(slog.NewTextHandler(&logBuf, nil))
-		recoverView(t, cfg, table, compaction.RestoringBuilder(lakeDir, auto, tables.NewBuilder(auto),
-			compaction.WithLogger(autoLog), compaction.WithHighWaterMark(compaction.KafkaHighWaterMark(cfg.Brokers))))
-		if n := bytes.Count(logBuf.Bytes(), []byte("compaction: restored")); n != parts {
-			t.Errorf("RestoringBuilder restored %d partitions, want %d; log:\n%s", n, parts, logBuf.String())
+		// RestoringBuilder, leaving the tail to goka, and replaying it itself (WithTail).
+		auto, autoTail := filepath.Join(t.TempDir(), "auto"), filepath.Join(t.TempDir(), "auto-tail")
+		for _, c := range []struct {
+			dir      string
+			opt      compaction.BuilderOption
+			wantTail int
+		}{
+			{auto, compaction.WithHighWaterMark(compaction.KafkaHighWaterMark(cfg.Brokers)), 0},
+			{autoTail, compaction.WithTail(cfg.Brokers), 500},
+		} {
+			var logBuf bytes.Buffer
+			autoLog := slog.New(slog.NewTextHandler(&logBuf, nil))
+			recoverView(t, cfg, table, compaction.RestoringBuilder(lakeDir, c.dir, tables.NewBuilder(c.dir),
+				compaction.WithLogger(autoLog), c.opt))
+			if n := bytes.Count(logBuf.Bytes(), []byte("compaction: restored")); n != parts {
+				t.Errorf("RestoringBuilder restored %d partitions, want %d; log:\n%s", n, parts, logBuf.String())
+			}
+			tail := 0
+			for _, m := range tailRecords.FindAllSubmatch(logBuf.Bytes(), -1) {
+				n, _ := strconv.Atoi(string(m[1]))
+				tail += n
+			}
+			if tail != c.wantTail {
+				t.Errorf("RestoringBuilder replayed %d tail records itself, want %d; log:\n%s", tail, c.wantTail, logBuf.String())
+			}
 		}
 
-		for name, dir := range map[string]string{"explicit": explicit, "auto": auto} {
+		for name, dir := range map[string]string{"explicit": explicit, "auto": auto, "auto with tail": autoTail} {
 			got, gotOffs := contents(t, dir, table)
 			if !maps.EqualFunc(got, want, bytes.Equal) || !maps.Equal(gotOffs, wantOffs) {
 				t.Errorf("%s restore: %d keys, offsets %v; changelog recovery: %d keys, offsets %v",
@@ -210,3 +230,5 @@ func TestRestoreEqualsChangelogRecovery(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+var tailRecords = regexp.MustCompile(`tail_records=(\d+)`)

@@ -22,12 +22,11 @@ func writeTestSnapshot(t *testing.T, lakeDir, table, name string, state map[stri
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	n, size, err := writePart(filepath.Join(dir, "part-0.parquet"), state, 2, nil)
+	pm, err := writePartition(dir, PartitionManifest{Partition: 0, Offset: offset, EndOffset: offset + 1}, state, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Manifest{Version: 1, Table: table, Schema: schema, Partitions: []PartitionManifest{
-		{Partition: 0, File: "part-0.parquet", Offset: offset, EndOffset: offset + 1, Rows: n, Bytes: size}}}
+	m := &Manifest{Version: 1, Table: table, Schema: schema, Partitions: []PartitionManifest{pm}}
 	b, _ := json.Marshal(m)
 	if err := writeFileSync(filepath.Join(dir, ManifestName), b); err != nil {
 		t.Fatal(err)
@@ -44,16 +43,33 @@ func TestRestoringBuilder(t *testing.T) {
 	cases := []struct {
 		name       string
 		hwm        int64
+		local      map[string][]byte // the partition's store before the builder runs; nil: none
 		wantKeys   int
 		wantOffset int64
 	}{
-		{"snapshot behind the changelog end", 50, 3, 41},
-		{"snapshot at the end", 42, 3, 41},
-		{"changelog shorter than the snapshot (topic recreated)", 41, 0, -3},
+		{"snapshot behind the changelog end", 50, nil, 3, 41},
+		{"snapshot at the end", 42, nil, 3, 41},
+		{"changelog shorter than the snapshot (topic recreated)", 41, nil, 0, -3},
+		{"an empty store (a restore interrupted by a crash)", 50, map[string][]byte{}, 3, 41},
+		{"local state", 50, map[string][]byte{"mine": []byte("9")}, 1, -3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dataDir := t.TempDir()
+			if c.local != nil {
+				st, err := tables.Open(tables.PartitionDir(dataDir, table, 0))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, v := range c.local {
+					if err := st.Set(k, v); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := st.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
 			b := RestoringBuilder(lakeDir, dataDir, tables.NewBuilder(dataDir),
 				WithHighWaterMark(func(context.Context, string, int32) (int64, error) { return c.hwm, nil }))
 			st, err := b(table, 0)
@@ -72,7 +88,8 @@ func TestRestoringBuilder(t *testing.T) {
 				got = append(got, fmt.Sprintf("%s=%s", it.Key(), v))
 			}
 			it.Release()
-			if len(got) != c.wantKeys || (c.wantKeys == 3 && fmt.Sprint(got) != "[a=1 b= c=333]") {
+			if len(got) != c.wantKeys || (c.wantKeys == 3 && fmt.Sprint(got) != "[a=1 b= c=333]") ||
+				(c.wantKeys == 1 && fmt.Sprint(got) != "[mine=9]") {
 				t.Errorf("restored %v, want %d keys of the newest snapshot", got, c.wantKeys)
 			}
 		})
@@ -93,7 +110,8 @@ func TestRestoreSkipsExistingState(t *testing.T) {
 
 func TestWritePartValueJSON(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "part-0.parquet")
-	n, _, err := writePart(path, map[string][]byte{"b": []byte("two"), "a": []byte(`one "1"`)}, 10, new(codec.String))
+	state := map[string][]byte{"b": []byte("two"), "a": []byte(`one "1"`)}
+	n, _, err := writePart(path, sortedKeys(state), state, 10, new(codec.String))
 	if err != nil || n != 2 {
 		t.Fatalf("writePart: %d %v", n, err)
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/shopease/shopease/tables"
 )
 
 // ErrNoTopic is returned by snapshotTable for a table whose changelog topic does not exist; Compact
@@ -217,12 +219,24 @@ func snapshotPartition(ctx context.Context, cfg Config, table string, p int32, e
 		return PartitionManifest{}, err
 	}
 	cfg.Logger.Debug("compaction: partition read", "table", table, "partition", p, "records", read)
-	file := fmt.Sprintf("part-%d.parquet", p)
-	n, size, err := writePart(filepath.Join(dir, file), state, cfg.RowGroupRows, cfg.Codecs[table])
-	if err != nil {
+	return writePartition(dir, PartitionManifest{Partition: p, Offset: last, EndOffset: end}, state, cfg.RowGroupRows, cfg.Codecs[table])
+}
+
+// writePartition writes partition pm.Partition's state into dir as the Parquet part file and its
+// sstable twin, and returns pm with the files, row count and sizes filled in. The leading "_"
+// hides the sstable from Spark and pyarrow, which read a snapshot dir as a Parquet dataset.
+func writePartition(dir string, pm PartitionManifest, state map[string][]byte, rowGroupRows int, c goka.Codec) (PartitionManifest, error) {
+	pm.File = fmt.Sprintf("part-%d.parquet", pm.Partition)
+	pm.SST, pm.SSTFormat = fmt.Sprintf("_part-%d.sst", pm.Partition), tables.SSTFormat
+	keys := sortedKeys(state)
+	var err error
+	if pm.Rows, pm.Bytes, err = writePart(filepath.Join(dir, pm.File), keys, state, rowGroupRows, c); err != nil {
 		return PartitionManifest{}, err
 	}
-	return PartitionManifest{Partition: p, File: file, Offset: last, EndOffset: end, Rows: n, Bytes: size}, nil
+	if pm.SSTBytes, err = writePartSST(filepath.Join(dir, pm.SST), keys, state); err != nil {
+		return PartitionManifest{}, err
+	}
+	return pm, nil
 }
 
 // readChangelog calls apply for every record of table/p in [from, end), in offset order.
@@ -312,13 +326,18 @@ func readPart(path string) ([]Row, error) {
 	return rows, nil
 }
 
-// writePart writes state sorted by key to path (fsynced) and returns the row count and file size.
-func writePart(path string, state map[string][]byte, rowGroupRows int, c goka.Codec) (int64, int64, error) {
+func sortedKeys(state map[string][]byte) []string {
 	keys := make([]string, 0, len(state))
 	for k := range state {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, strings.Compare)
+	return keys
+}
+
+// writePart writes state in the order of keys (sorted) to path (fsynced) and returns the row count
+// and file size.
+func writePart(path string, keys []string, state map[string][]byte, rowGroupRows int, c goka.Codec) (int64, int64, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, 0, fmt.Errorf("create %s: %w", path, err)
