@@ -24,8 +24,16 @@ type Origin struct {
 }
 
 // String formats o as "topic/partition/offset", the header value and dead-letter source form.
-func (o Origin) String() string {
-	return o.Topic + "/" + strconv.Itoa(int(o.Partition)) + "/" + strconv.FormatInt(o.Offset, 10)
+func (o Origin) String() string { return string(o.Append(nil)) }
+
+// Append appends o's String form to dst. Every emitted record carries it, so Headers builds it
+// in one allocation instead of a string and its copy.
+func (o Origin) Append(dst []byte) []byte {
+	dst = append(dst, o.Topic...)
+	dst = append(dst, '/')
+	dst = strconv.AppendInt(dst, int64(o.Partition), 10)
+	dst = append(dst, '/')
+	return strconv.AppendInt(dst, o.Offset, 10)
 }
 
 // source is the fence key of o: its topic and partition.
@@ -61,7 +69,9 @@ func Of(ctx goka.Context) (Origin, error) {
 }
 
 // Headers returns the headers that stamp an emitted record with o.
-func Headers(o Origin) goka.Headers { return goka.Headers{Header: []byte(o.String())} }
+func Headers(o Origin) goka.Headers {
+	return goka.Headers{Header: o.Append(make([]byte, 0, len(o.Topic)+2+10+20))} // room for the longest numbers
+}
 
 // Emit emits value to topic with key, stamped with origin o.
 func Emit(ctx goka.Context, topic goka.Stream, key string, value interface{}, o Origin) {

@@ -45,6 +45,14 @@ func TestOriginRoundTrip(t *testing.T) {
 			t.Errorf("ParseOrigin(%q) = %v, %v", o.String(), got, err)
 		}
 	}
+	h := Headers(Origin{"shopease.activity", 2147483647, 9223372036854775807})
+	if got := string(h[Header]); got != "shopease.activity/2147483647/9223372036854775807" {
+		t.Errorf("Headers: %q", got)
+	}
+	// One allocation for the value and the map's own: Headers runs once per emitted record.
+	if n := testing.AllocsPerRun(100, func() { Headers(Origin{"shopease.activity", 7, 123456789}) }); n > 2 {
+		t.Errorf("Headers: %.0f allocations, want ≤ 2", n)
+	}
 	for _, bad := range []string{"", "x", "x/1", "x/a/1", "x/1/-1", "/1/2"} {
 		if _, err := ParseOrigin(bad); !errors.Is(err, ErrBadOrigin) {
 			t.Errorf("ParseOrigin(%q): %v", bad, err)
