@@ -32,6 +32,7 @@ function render(d) {
   status.className = "status " + (d.ready.ready ? "ready" : "waiting");
   document.getElementById("updated").textContent = "updated " + new Date(d.now).toLocaleTimeString();
   if (d.lake_dir) document.getElementById("lake").textContent = "lake: " + d.lake_dir;
+  document.getElementById("notes").textContent = [d.realtime_error, d.reports_error].filter(Boolean).join(" · ");
 
   const ms = d.minutes || [];
   const newest = ms.length ? ms[ms.length - 1] : null;
