@@ -30,7 +30,7 @@ Example:
   shopease demo                                 # everything in-process, nothing to install
   shopease topics create --brokers 127.0.0.1:9092
   shopease run --brokers 127.0.0.1:9092 --data-dir ./data`,
-		subs: []*command{versionCmd(), topicsCmd(), generateCmd(), replayCmd(), simulateCmd(), runCmd(), inspectCmd(), demoCmd(), lakeCmd(), compactCmd(), restoreCmd(), reportCmd()},
+		subs: []*command{versionCmd(), topicsCmd(), generateCmd(), replayCmd(), simulateCmd(), runCmd(), inspectCmd(), demoCmd(), lakeCmd(), compactCmd(), restoreCmd(), reportCmd(), sqlCmd()},
 	}
 	var link func(c *command)
 	link = func(c *command) {

@@ -214,7 +214,7 @@ func (d *DB) events(dataset string) (string, error) {
 		return "", err
 	}
 	if len(files) == 0 {
-		d.logger.Info("lake dataset empty: its view has no rows", "dataset", ds.Name, "dir", root)
+		d.logger.Debug("lake dataset empty: its view has no rows", "dataset", ds.Name, "dir", root)
 		root = filepath.Join(d.empty, "events", ds.Name)
 		if err := writeEmpty(ds.Name, filepath.Join(root, "date=1970-01-01", "empty.parquet")); err != nil {
 			return "", err
@@ -245,7 +245,7 @@ func (d *DB) snapshot(ns topology.Namespace, group string) (string, error) {
 			return "", err
 		}
 		files = []string{quote(path)}
-		d.logger.Info("no snapshot of table: its view has no rows", "table", table)
+		d.logger.Debug("no snapshot of table: its view has no rows", "table", table)
 	}
 	return fmt.Sprintf("read_parquet([%s], filename = true)", strings.Join(files, ", ")), nil
 }

@@ -13,7 +13,7 @@ WITH m AS (
            count(*) FILTER (WHERE type = 'purchase') AS purchase_lines,
            count(*) FILTER (WHERE type = 'refund') AS refund_lines,
            count(*) FILTER (WHERE type = 'return') AS return_lines,
-           coalesce(sum(quantity) FILTER (WHERE type = 'purchase'), 0) AS units_sold
+           CAST(coalesce(sum(quantity) FILTER (WHERE type = 'purchase'), 0) AS BIGINT) AS units_sold
     FROM transactions
     GROUP BY 1
 ), c AS (

@@ -6,7 +6,7 @@ SELECT m AS month,
        CAST(row_number() OVER (ORDER BY units DESC, product_id) AS INTEGER) AS rank,
        product_id, units, gross
 FROM (
-    SELECT product_id, sum(quantity) AS units, CAST(sum(amount) AS DECIMAL(18, 3)) AS gross
+    SELECT product_id, CAST(sum(quantity) AS BIGINT) AS units, CAST(sum(amount) AS DECIMAL(18, 3)) AS gross
     FROM transactions
     WHERE type = 'purchase' AND strftime(event_time, '%Y-%m') = m
     GROUP BY product_id

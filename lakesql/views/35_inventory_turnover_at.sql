@@ -41,7 +41,7 @@ WITH bound AS (
 ), closing AS (
     SELECT d.sku, strftime(d.day, '%Y-%m') AS month,
            count(*) AS days,
-           sum(d.level) AS units_sum,
+           CAST(sum(d.level) AS BIGINT) AS units_sum,
            CAST(coalesce(sum(d.level * coalesce(d.cost, cc.unit_cost)), 0) AS DECIMAL(18, 3)) AS value_sum
     FROM daily d LEFT JOIN current_cost cc ON cc.sku = d.sku
     WHERE d.level IS NOT NULL
@@ -53,7 +53,7 @@ WITH bound AS (
 ), products AS (
     SELECT product_id FROM transactions UNION SELECT sku FROM inventory
 ), sold AS (
-    SELECT product_id, strftime(event_time, '%Y-%m') AS month, sum(quantity) AS units_sold
+    SELECT product_id, strftime(event_time, '%Y-%m') AS month, CAST(sum(quantity) AS BIGINT) AS units_sold
     FROM transactions WHERE type = 'purchase' GROUP BY ALL
 ), sums AS (
     SELECT m.month, p.product_id,
