@@ -29,6 +29,8 @@ func demoCmd() *command {
 	var (
 		dataDir, preset string
 		brokers, redis  string
+		namespace       string
+		redisPrefix     string
 		interval        time.Duration
 		rate            float64
 		pf              pipelineFlags
@@ -53,7 +55,7 @@ Pseudonyms use the public demo key: fine for a demo, never for real data.
 Example:
   shopease demo
   shopease demo --preset small --rate 200 --data-dir /tmp/shopease-demo
-  shopease demo --brokers 127.0.0.1:9092 --redis 127.0.0.1:6379 --http 127.0.0.1:8081`,
+  shopease demo --brokers 127.0.0.1:9092 --redis 127.0.0.1:6379 --namespace demo. --redis-prefix demo: --http 127.0.0.1:8081`,
 		flags: func(fs *flag.FlagSet, _ *env) {
 			fs.StringVar(&dataDir, "data-dir", "", "folder of local state and the generated history (default: a new temporary folder, removed at exit)")
 			fs.StringVar(&preset, "preset", "tiny", "size of the replayed history: "+strings.Join(generate.PresetNames, ", "))
@@ -61,6 +63,8 @@ Example:
 			fs.Float64Var(&rate, "rate", 50, "live events per second after the replay (0: no live traffic)")
 			fs.StringVar(&brokers, "brokers", "", "Kafka bootstrap brokers, comma-separated (default: an embedded broker)")
 			fs.StringVar(&redis, "redis", "", "Redis host:port for the real-time metrics (default: an embedded Redis)")
+			fs.StringVar(&namespace, "namespace", "", "prefix of every topic and group name, to share a real cluster")
+			fs.StringVar(&redisPrefix, "redis-prefix", "shopease:", "prefix of every Redis key, to share a real Redis")
 			pf.register(fs)
 			hf.register(fs, demoHTTPAddr)
 		},
@@ -76,6 +80,7 @@ Example:
 				return usagef("%s", err)
 			}
 			return runDemo(ctx, e, demoSettings{dataDir: dataDir, brokers: brokers, redis: redis, hist: hist,
+				namespace: topology.Namespace(namespace), redisPrefix: redisPrefix,
 				interval: interval, rate: rate, pf: pf, hf: hf})
 		},
 	}
@@ -84,6 +89,8 @@ Example:
 // demoSettings are the demo's flags.
 type demoSettings struct {
 	dataDir, brokers, redis string
+	namespace               topology.Namespace
+	redisPrefix             string
 	hist                    generate.Config
 	interval                time.Duration
 	rate                    float64
@@ -110,7 +117,7 @@ func runDemo(ctx context.Context, e *env, ds demoSettings) error {
 	fmt.Fprintln(e.stdout, "pseudonyms use the PUBLIC demo key (pseudonym.DemoKey): fine for a demo, never for real data")
 
 	cfg := cluster.Config{Brokers: brokers, DataDir: filepath.Join(dataDir, "state"), Logger: e.log,
-		Pseudonyms: pseudonym.Demo(), RedisAddr: redisAddr}
+		Pseudonyms: pseudonym.Demo(), RedisAddr: redisAddr, Namespace: ds.namespace, RedisKeyPrefix: ds.redisPrefix}
 	pf, hf := ds.pf, ds.hf
 	if pf.lakeDir == "" {
 		pf.lakeDir = filepath.Join(dataDir, "lake")
@@ -207,7 +214,7 @@ func demoRealtime(ctx context.Context, cfg cluster.Config, pw pipelineWeb) error
 
 func demoReplay(ctx context.Context, e *env, cfg cluster.Config, dir, dataDir string) error {
 	rc := replay.DefaultConfig()
-	rc.Paths, rc.Brokers = []string{dir}, cfg.Brokers
+	rc.Paths, rc.Brokers, rc.Namespace = []string{dir}, cfg.Brokers, cfg.Namespace
 	rc.ManifestPath = filepath.Join(dataDir, "replay-manifest.json")
 	rc.RejectsPath = filepath.Join(dataDir, "replay-rejects.ndjson")
 	sum, err := replay.Run(ctx, rc, e.log)
