@@ -126,7 +126,7 @@ func WithHighWaterMark(f tables.HighWaterMarkFunc) BuilderOption {
 // would: a nil value deletes its key). goka then finds the partition recovered. Its own recovery
 // would do the same, but a sarama consumer waits about 100 ms before its first fetch (it batches
 // new partition subscriptions), which is most of a restore's time once the snapshot is ingested.
-// Without WithHighWaterMark, the high-water mark comes from brokers too.
+// The high-water mark then comes from brokers too, and WithHighWaterMark is not used.
 func WithTail(brokers []string) BuilderOption {
 	return func(o *builderOptions) { o.tailBrokers = brokers }
 }
@@ -139,6 +139,13 @@ func KafkaHighWaterMark(brokers []string) tables.HighWaterMarkFunc {
 			return 0, fmt.Errorf("compaction: kafka client: %w", err)
 		}
 		defer cl.Close()
+		return highWaterMark(cl)(ctx, topic, partition)
+	}
+}
+
+// highWaterMark looks high-water marks up with cl.
+func highWaterMark(cl *kgo.Client) tables.HighWaterMarkFunc {
+	return func(ctx context.Context, topic string, partition int32) (int64, error) {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
@@ -167,9 +174,6 @@ func RestoringBuilder(lakeDir, dataDir string, inner storage.Builder, opts ...Bu
 	o := builderOptions{logger: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
-	}
-	if o.highWaterMark == nil && len(o.tailBrokers) > 0 {
-		o.highWaterMark = KafkaHighWaterMark(o.tailBrokers)
 	}
 	return func(topic string, partition int32) (storage.Storage, error) {
 		st, err := inner(topic, partition)
@@ -206,19 +210,30 @@ func (o *builderOptions) restore(st *tables.Storage, lakeDir, topic string, p in
 	if !ok || pm.Offset < 0 {
 		return nil
 	}
-	end, err := checkAgainstChangelog(s, topic, p, o.highWaterMark)
+	start := time.Now()
+	// With WithTail, one client looks up the high-water mark and reads the tail: a client's
+	// bootstrap (connection, versions, metadata) is a good part of a restore's time.
+	var cl *kgo.Client
+	hwm := o.highWaterMark
+	if len(o.tailBrokers) > 0 {
+		if cl, err = changelogClient(o.tailBrokers); err != nil {
+			return err
+		}
+		defer cl.Close()
+		hwm = highWaterMark(cl)
+	}
+	end, err := checkAgainstChangelog(s, topic, p, hwm)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
 	n, err := ingestInto(st, s, pm, o.logger)
 	if err != nil {
 		return err
 	}
 	loaded := time.Since(start)
 	tail := int64(0)
-	if len(o.tailBrokers) > 0 && end > pm.Offset+1 {
-		if tail, err = replayTail(o.tailBrokers, st, topic, p, pm.Offset+1, end); err != nil {
+	if cl != nil && end > pm.Offset+1 {
+		if tail, err = replayTail(cl, st, topic, p, pm.Offset+1, end); err != nil {
 			return fmt.Errorf("compaction: tail of %s/%d after offset %d: %w", topic, p, pm.Offset, err)
 		}
 	}

@@ -207,7 +207,7 @@ func snapshotPartition(ctx context.Context, cfg Config, table string, p int32, e
 			from, last = bp.Offset+1, bp.Offset
 		}
 	}
-	read, err := readChangelog(ctx, cfg, table, p, from, end, func(off int64, key string, value []byte) {
+	read, err := readChangelog(ctx, cfg, nil, table, p, from, end, func(off int64, key string, value []byte) {
 		if value == nil {
 			delete(state, key)
 		} else {
@@ -239,8 +239,22 @@ func writePartition(dir string, pm PartitionManifest, state map[string][]byte, r
 	return pm, nil
 }
 
-// readChangelog calls apply for every record of table/p in [from, end), in offset order.
-func readChangelog(ctx context.Context, cfg Config, table string, p int32, from, end int64, apply func(int64, string, []byte)) (int64, error) {
+// changelogClient returns a Kafka client for readChangelog.
+func changelogClient(brokers []string) (*kgo.Client, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
+		// A base offset below the log start (segments deleted) starts at the oldest record instead:
+		// the records before it are superseded by later ones in a compacted topic.
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxBytes(64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	return cl, nil
+}
+
+// readChangelog calls apply for every record of table/p in [from, end), in offset order, read
+// with cl (from changelogClient, consuming nothing else; nil: a client of its own).
+func readChangelog(ctx context.Context, cfg Config, cl *kgo.Client, table string, p int32, from, end int64, apply func(int64, string, []byte)) (int64, error) {
 	prog := Progress{Table: table, Partition: p, ToRead: max(end-from, 0)}
 	report := func() {
 		if cfg.Progress != nil {
@@ -252,16 +266,15 @@ func readChangelog(ctx context.Context, cfg Config, table string, p int32, from,
 		report()
 		return 0, nil
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{table: {p: kgo.NewOffset().At(from)}}),
-		// A base offset below the log start (segments deleted) starts at the oldest record instead:
-		// the records before it are superseded by later ones in a compacted topic.
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxBytes(64<<20))
-	if err != nil {
-		return 0, fmt.Errorf("kafka client: %w", err)
+	if cl == nil {
+		var err error
+		if cl, err = changelogClient(cfg.Brokers); err != nil {
+			return 0, err
+		}
+		defer cl.Close()
 	}
-	defer cl.Close()
+	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{table: {p: kgo.NewOffset().At(from)}})
+	defer cl.RemoveConsumePartitions(map[string][]int32{table: {p}})
 	next, lastReport, lastProgress := from, time.Now(), time.Now()
 	for next < end {
 		pollCtx, cancel := context.WithTimeout(ctx, time.Second)

@@ -6,18 +6,20 @@ import (
 	"time"
 
 	"github.com/lovoo/goka/storage"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // tailTimeout bounds a tail replay: a restore that cannot reach the broker gives up and leaves
 // the rest of the tail to goka's recovery.
 const tailTimeout = 2 * time.Minute
 
-// replayTail applies the changelog records of topic/p in [from, end) to st the way goka's
+// replayTail applies the changelog records of topic/p in [from, end), read with cl (from
+// changelogClient), to st the way goka's
 // recovery does — Open, then per record Set (or Delete for a nil value, goka's DefaultUpdate) and
 // SetOffset — and returns how many it applied. goka's own Open and MarkRecovered later find the
 // store in recovery mode already and end it; a failure part-way leaves the offset of the last
 // record applied, and goka's recovery goes on from there.
-func replayTail(brokers []string, st storage.Storage, topic string, p int32, from, end int64) (int64, error) {
+func replayTail(cl *kgo.Client, st storage.Storage, topic string, p int32, from, end int64) (int64, error) {
 	if err := st.Open(); err != nil {
 		return 0, fmt.Errorf("open storage: %w", err)
 	}
@@ -40,7 +42,7 @@ func replayTail(brokers []string, st storage.Storage, topic string, p int32, fro
 			cancel() // stops the read
 		}
 	}
-	n, err := readChangelog(ctx, Config{Brokers: brokers}, topic, p, from, end, apply)
+	n, err := readChangelog(ctx, Config{}, cl, topic, p, from, end, apply)
 	if applyErr != nil {
 		return n, fmt.Errorf("apply record: %w", applyErr)
 	}
