@@ -138,6 +138,7 @@ func (g *group) running() {
 	g.t.Helper()
 	select {
 	case err := <-g.cur.done:
+		g.cur.done <- err // for kill at cleanup, which waits for it
 		g.t.Fatalf("shopease run exited by itself: %v\n%s", err, g.cur.output())
 	default:
 	}
