@@ -29,10 +29,19 @@
 // activity passed them (passed); when an order is ready it removes the order's timer and flushes
 // the user with it, once. Only that flush releases the journey, and the journey is stamped with
 // the smallest raw origin of the order's lines (Purchase.Origin), so it is the same record in
-// every run. Activity is kept for Keep (7 days) behind the user's newest event, a cut that
-// depends on nothing else. The last order of a partition stays pending (visible in the table)
-// until a greater order id arrives from every source; so does a purchase within Bound + Slack of
-// the end of the activity seen so far.
+// every run. Activity is kept for Keep (7 days) behind the user's newest event and before each
+// pending purchase, and a journey sees the Keep before its purchase only: cuts that depend on
+// nothing else (the loop may lag a replay's activity by days before a flush comes).
+//
+// End of input (end.go): a finite input would leave the last order of each partition pending
+// until a greater order id arrives from every source, and purchases within Bound + Slack of the
+// end of the activity seen so far. `shopease replay` ends a run with an end-of-input marker on
+// every raw partition it wrote, which the gateways forward to every clean partition after the
+// records before it. Once every source of both inputs has delivered a marker after its last
+// record, and as new as any marker announced for it, the partition is at the end of its input:
+// nothing a pending order needs can still come, and every pending order is released — the same
+// journeys whatever the arrival order, because they follow from the records before the markers.
+// A record after a marker (a later replay) resumes the rules above until its own markers.
 //
 // Outside the bounds (activity later than Bound after a released purchase, a line of a released
 // order) a record changes no journey and is counted in the metrics LateActivity and LateLine, not

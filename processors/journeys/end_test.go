@@ -3,6 +3,7 @@ package journeys
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
@@ -151,5 +152,41 @@ func TestEndOfInputReleasesTheLastOrders(t *testing.T) {
 	want := []End{{Source: h.rawActivity + "/0", Marker: 5, Want: 5, Seen: 4}, {Source: h.rawTransactions + "/0", Marker: 7, Want: 7, Seen: 6}}
 	if len(sched.Timers) != 0 || !reflect.DeepEqual(sched.Ends, want) {
 		t.Errorf("schedule timers %+v ends %+v; want none and %+v", sched.Timers, sched.Ends, want)
+	}
+}
+
+// TestPendingPurchaseKeepsItsSession: a pending purchase keeps the activity of the Keep before it
+// however far the user's activity runs ahead before its flush comes (the loop lags a replay's
+// activity by days), and its journey sees only that Keep, whatever else the user still holds.
+func TestPendingPurchaseKeepsItsSession(t *testing.T) {
+	day := 24 * time.Hour
+	t0 := at("10:00")
+	var u User
+	add := func(id string, when time.Time) {
+		u.AddActivity(&event.Activity{EventID: id, Type: event.PageView, SessionID: "s", Time: when})
+		u.prune()
+	}
+	buy := func(order string, when time.Time) {
+		if _, err := u.AddPurchaseLine(&event.TransactionLine{OrderID: order, Type: event.Purchase, ProductID: "P1", Quantity: 1,
+			UnitPrice: event.MustMoney("1.00"), Time: when}, fence.Origin{Topic: "raw", Offset: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buy("O0", t0.Add(-2*day))             // keeps the Keep before it too
+	add("old", t0.Add(-Keep-time.Minute)) // O1's session id, but older than the Keep before O1
+	buy("O1", t0)
+	add("e1", t0.Add(-10*time.Minute))
+	add("e2", t0.Add(-5*time.Minute))
+	add("later", t0.Add(9*day)) // the user's activity runs 9 days ahead before the flush
+	if n := len(u.Events); n != 4 {
+		t.Fatalf("%d events kept while O1 is pending, want 4", n)
+	}
+	released, _ := u.Release("x~1", []string{"O1"})
+	if len(released) != 1 || released[0].Journey.Events != 2 || !released[0].Journey.SessionStart.Equal(t0.Add(-10*time.Minute)) {
+		t.Fatalf("released %+v, want O1 with the 2 events of the Keep before it", released)
+	}
+	u.Release("x~1", []string{"O0"})
+	if n := len(u.Events); n != 1 {
+		t.Errorf("%d events kept after the release, want the last Keep's 1", n)
 	}
 }

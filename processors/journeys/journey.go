@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/shopease/shopease/event"
@@ -47,31 +48,31 @@ type Journey struct {
 // The session is found backwards from the purchase time T: the last event at or before T starts
 // it, if it is within SessionGap of T. When that event has a session id, the session is every
 // event at or before T with the same id; otherwise it is the run of events going back from it
-// with no gap above SessionGap.
+// with no gap above SessionGap. Only the events of [T - Keep, T] count: the user may keep older
+// ones or not, depending on when the flush came (see prune).
 func (u *User) journey(user string, p *Purchase) Journey {
 	j := Journey{UserID: user, OrderID: p.OrderID, PurchaseTime: p.At, Bought: slices.Clone(p.Products),
 		Lines: p.Lines, Units: p.Units, Amount: p.Amount}
-	last := -1
-	for i := range u.Events {
-		if u.Events[i].At.After(p.At) {
-			break
-		}
+	from := p.At.Add(-Keep)
+	lo := sort.Search(len(u.Events), func(i int) bool { return !u.Events[i].At.Before(from) })
+	last := lo - 1
+	for i := lo; i < len(u.Events) && !u.Events[i].At.After(p.At); i++ {
 		last = i
 	}
-	if last < 0 || p.At.Sub(u.Events[last].At) > SessionGap {
+	if last < lo || p.At.Sub(u.Events[last].At) > SessionGap {
 		return j
 	}
 	var session []Event
 	if sid := u.Events[last].SessionID; sid != "" {
 		j.SessionID = sid
-		for _, e := range u.Events[:last+1] {
+		for _, e := range u.Events[lo : last+1] {
 			if e.SessionID == sid {
 				session = append(session, e)
 			}
 		}
 	} else {
 		first := last
-		for first > 0 && u.Events[first].At.Sub(u.Events[first-1].At) <= SessionGap {
+		for first > lo && u.Events[first].At.Sub(u.Events[first-1].At) <= SessionGap {
 			first--
 		}
 		session = u.Events[first : last+1]

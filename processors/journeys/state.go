@@ -20,11 +20,12 @@ const Bound = SessionGap
 // SessionGap is the inactivity that ends a session when events carry no session id.
 const SessionGap = 30 * time.Minute
 
-// Keep is how much event time of activity a user keeps before its newest event. It depends on
-// the newest event only, never on what else has arrived, so the events a journey sees do not
-// depend on when its purchase arrives — as long as the purchase arrives before the user's activity
-// is Keep past it (replay sends a whole history of activity before the transactions, so Keep is
-// long; sessions longer than Keep are cut to their last Keep).
+// Keep is how much event time of activity before a purchase its journey sees, and how much a user
+// keeps before its newest event and before each pending purchase (prune). It depends on those
+// alone, never on what else has arrived, so the events a journey sees do not depend on when its
+// purchase arrives — as long as the purchase arrives before the user's activity is Keep past it
+// (replay sends a whole history of activity before the transactions, so Keep is long; sessions
+// longer than Keep are cut to their last Keep).
 const Keep = 7 * 24 * time.Hour
 
 // DoneKept is how long, in event time, a released order is remembered so that its late lines are
@@ -357,11 +358,19 @@ func (u *User) Crossed(mark, now time.Time) []Purchase {
 	return out
 }
 
-// prune drops activity older than Keep before the user's newest event, and released orders older
-// than DoneKept. Both cuts follow ActivityMark alone, which only moves forward, so what is kept
-// in the end does not depend on the order records arrived in.
+// prune drops activity older than Keep before the user's newest event and before each pending
+// purchase, and released orders older than DoneKept. A pending purchase keeps the Keep before it
+// whenever its flush comes — during a replay the loop that carries the flush may lag the activity
+// by days — so its journey does not depend on that lag; once released, the cut follows
+// ActivityMark alone, which only moves forward, so what is kept in the end does not depend on the
+// order records arrived in.
 func (u *User) prune() {
 	cut := u.ActivityMark.Add(-Keep)
+	for _, p := range u.Pending {
+		if c := p.At.Add(-Keep); c.Before(cut) {
+			cut = c
+		}
+	}
 	i := sort.Search(len(u.Events), func(i int) bool { return !u.Events[i].At.Before(cut) })
 	if n := len(u.Events) - i; n > maxEvents {
 		i = len(u.Events) - maxEvents
