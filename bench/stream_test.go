@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -38,12 +39,15 @@ import (
 //	                         sustained rate (default 0.5)
 //	BENCH_STREAM_TIMEOUT     how long the catch-up phase may take (default 10m)
 //	BENCH_STREAM_LOAD_FOR    how long the latency phase offers its load (default 30s)
+//	BENCH_STREAM_RATE        offered load of the latency phase in events/s, instead of a fraction
+//	                         (to compare builds at the same load)
 //	BENCH_STREAM_CPUPROFILE  file: CPU profile of the catch-up phase (the processor group under load)
 const (
 	envStreamEvents  = "BENCH_STREAM_EVENTS"
 	envStreamLoad    = "BENCH_STREAM_LOAD"
 	envStreamTimeout = "BENCH_STREAM_TIMEOUT"
 	envStreamLoadFor = "BENCH_STREAM_LOAD_FOR"
+	envStreamRate    = "BENCH_STREAM_RATE"
 	envStreamProfile = "BENCH_STREAM_CPUPROFILE"
 )
 
@@ -107,9 +111,13 @@ func benchStream(b *testing.B, pl pipeline, withLatency bool) {
 			b.Logf("run %d: sustained %.0f events/s (%.0f per CPU-s); load average %s", i+1, rate.perSec, rate.perCPUSec, load1)
 			continue
 		}
-		lat := underLoad(b, brokers, gc.Dir, rate.perSec*load, loadFor)
-		b.Logf("run %d: sustained %.0f events/s (%.0f per CPU-s); at %.0f events/s offered (%.0f%%): probe latency p50 %v, p99 %v, max %v (%d probes); load average %s",
-			i+1, rate.perSec, rate.perCPUSec, lat.offered, load*100, lat.p50, lat.p99, lat.max, lat.probes, load1)
+		offer := rate.perSec * load
+		if fixed := envFloat(b, envStreamRate, 0); fixed > 0 {
+			offer = fixed
+		}
+		lat := underLoad(b, brokers, gc.Dir, offer, loadFor)
+		b.Logf("run %d: sustained %.0f events/s (%.0f per CPU-s); at %.0f events/s offered (%.0f%% of that): probe latency p50 %v, p99 %v, max %v (%d probes); load average %s",
+			i+1, rate.perSec, rate.perCPUSec, lat.offered, lat.offered/rate.perSec*100, lat.p50, lat.p99, lat.max, lat.probes, load1)
 		offered = append(offered, lat.offered)
 		p50s, p99s = append(p50s, ms(lat.p50)), append(p99s, ms(lat.p99))
 	}
@@ -312,7 +320,7 @@ func envFloat(b *testing.B, name string, def float64) float64 {
 		return def
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v <= 0 {
+	if err != nil || v <= 0 || math.IsInf(v, 0) {
 		b.Fatalf("%s=%q: want a positive number", name, s)
 	}
 	return v
