@@ -88,6 +88,49 @@ func TestSQLOnFreshDemoLake(t *testing.T) {
 	})
 }
 
+// TestSQLOnDemoCommandLake is the acceptance check literally: `shopease demo` (embedded broker
+// and Redis, no live traffic) writes its lake under --data-dir, and `shopease sql "select
+// count(*) from transactions"` over it prints the number of clean transaction lines of the
+// history the demo generated (its truth.json). The demo's lake writer closes a batch after a
+// minute, so this takes a little over one.
+func TestSQLOnDemoCommandLake(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var demoLog bytes.Buffer
+	go func() {
+		done <- Main(ctx, []string{"demo", "--data-dir", dir, "--rate", "0", "--http", "127.0.0.1:0", "--interval", "1h",
+			"--log-level", "warn"}, &demoLog, &demoLog)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("demo: exit %d:\n%s", code, demoLog.String())
+		}
+	}()
+	lakeDir := filepath.Join(dir, "lake")
+	var want, got string
+	for deadline := time.Now().Add(4 * time.Minute); ; {
+		if want == "" {
+			if truth, err := generate.LoadTruth(filepath.Join(dir, "history", "truth.json")); err == nil {
+				want = "count_star()\n" + strconv.FormatInt(truth.Datasets[generate.DatasetTransactions].Accepted, 10) + "\n"
+			}
+		}
+		if _, err := os.Stat(lakeDir); want != "" && err == nil {
+			var code int
+			got, code = runMain(t, "sql", "select count(*) from transactions", "--lake-dir", lakeDir, "--format", "csv")
+			if code == 0 && got == want {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sql over the demo's lake:\n%s\nwant:\n%s\ndemo:\n%s", got, want, demoLog.String())
+		}
+		time.Sleep(2 * time.Second)
+	}
+	t.Logf("the demo's lake in %s: %s", lakeDir, strings.ReplaceAll(got, "\n", " "))
+}
+
 // startCLIPipeline creates the topics of a fresh namespace on k, replays the history in dir into
 // them and runs `shopease run` (with extra flags) until the test ends, all through Main; it
 // returns the flags that address the namespace.
