@@ -216,7 +216,7 @@ func (r *runner) replayFile(ctx context.Context, f *fileRun) error {
 		if rw.reason == "" {
 			rec, rej = fm.mapRow(rw)
 			if rej == nil && len(rec.key)+len(rec.value) > limit {
-				rej = &rejection{event.ReasonTooLarge, fmt.Sprintf("record of %d bytes above the producer's limit", len(rec.key)+len(rec.value))}
+				rej = &rejection{event.ReasonTooLarge, fmt.Sprintf("record of %d bytes above the limit of %d (the producer's batch size or the topic's max.message.bytes)", len(rec.key)+len(rec.value), limit)}
 			}
 		}
 		if f.present.has(rw.num) {

@@ -211,6 +211,13 @@ func (r *runner) send(ctx context.Context, plans []*plan) (err error) {
 			err = cerr
 		}
 	}()
+	r.dlq = string(r.cfg.Namespace.Stream(topology.DeadLetter))
+	topics := r.topics(plans)
+	if lim := smallestTopicLimit(ctx, r.cfg.Brokers, topics, r.logger); lim > 0 && lim < r.cfg.BatchBytes {
+		r.logger.Info("a target topic takes records of at most max.message.bytes: batches are cut to it and larger rows rejected as too_large",
+			"max_message_bytes", lim, "batch_bytes", r.cfg.BatchBytes)
+		r.cfg.BatchBytes = lim
+	}
 	r.producer, err = NewProducer(r.cfg.Brokers,
 		WithCompression(r.cfg.Compression),
 		WithBatching(r.cfg.BatchBytes, r.cfg.BatchLinger, r.cfg.BatchMessages),
@@ -225,8 +232,6 @@ func (r *runner) send(ctx context.Context, plans []*plan) (err error) {
 			r.producer.Close()
 		}
 	}()
-	r.dlq = string(r.cfg.Namespace.Stream(topology.DeadLetter))
-	topics := r.topics(plans)
 	if err := checkTopics(r.producer.Client(), topics, r.cfg.Partitions); err != nil {
 		return err
 	}
