@@ -372,7 +372,10 @@ func checkMetrics(t *testing.T, demo *demoProc) {
 		{web.MetricConsumerLag, map[string]string{"group": "shopease-activity"}, 0},
 		{web.MetricTableDiskBytes, map[string]string{"table": "shopease-sales-table"}, 1},
 		{web.MetricRecoveryRatio, map[string]string{"table": "shopease-sales-table"}, 1}, // recovered
-		{web.MetricRedisFlush, map[string]string{"result": "ok"}, 1},
+		// Present, not necessarily counted: the flushes are timed only where the realtime
+		// processor's Redis client carries Metrics.RedisHook (the demo's own realtime does; the
+		// group's does once it passes the hook). web.TestMetricsParseWithExpfmt checks the counts.
+		{web.MetricRedisFlush, map[string]string{"result": "ok"}, 0},
 		{web.MetricRealtimeActive, nil, 1},
 	}
 	for _, tt := range tests {
