@@ -261,10 +261,14 @@ func waitLagZero(ctx context.Context, cfg cluster.Config, inputs map[goka.Group]
 	defer tick.Stop()
 	for {
 		total := int64(0)
+		var lastErr error
 		for g, ins := range inputs {
 			lag, err := cfg.Lag(g, ins...)
 			if err != nil {
-				return time.Time{}, nil, fmt.Errorf("lag of %s: %w", g, err)
+				// Topics goka has just created may have no leader in the metadata yet: not
+				// caught up, ask again.
+				lastErr, total = fmt.Errorf("lag of %s: %w", g, err), total+1
+				continue
 			}
 			// A downstream group has no lag before its inputs are written, too: it has caught up
 			// when its lag was last seen at 0.
@@ -280,7 +284,7 @@ func waitLagZero(ctx context.Context, cfg cluster.Config, inputs map[goka.Group]
 		}
 		select {
 		case <-ctx.Done():
-			return time.Time{}, nil, fmt.Errorf("%d records still unprocessed: %w", total, ctx.Err())
+			return time.Time{}, nil, fmt.Errorf("%d records still unprocessed (last error: %v): %w", total, lastErr, ctx.Err())
 		case <-tick.C:
 		}
 	}
