@@ -98,6 +98,9 @@ func run(ctx context.Context, c config, log *slog.Logger, out io.Writer) (err er
 			}
 		}()
 	}
+	if err := os.MkdirAll(c.work, 0o755); err != nil {
+		return fmt.Errorf("batchbench: %w", err)
+	}
 	logs, err := os.Create(filepath.Join(c.work, "systems.log"))
 	if err != nil {
 		return fmt.Errorf("batchbench: %w", err)
