@@ -1,11 +1,14 @@
 package compaction
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lovoo/goka/codec"
@@ -125,5 +128,73 @@ func TestWritePartValueJSON(t *testing.T) {
 	}
 	if want := `[a=one "1" json="one \"1\"" b=two json="two"]`; fmt.Sprint(got) != want {
 		t.Errorf("rows %s, want %s", fmt.Sprint(got), want)
+	}
+}
+
+// TestRestoreFallsBackToParquet: whatever is wrong with a snapshot's sstable, the restored store
+// holds exactly the snapshot's rows and offset, read from the Parquet part file instead.
+func TestRestoreFallsBackToParquet(t *testing.T) {
+	state := map[string][]byte{"a": []byte("1"), "b": {}, "c": []byte("333"), "d": []byte("4")}
+	cases := []struct {
+		name     string
+		spoil    func(t *testing.T, dir string, pm *PartitionManifest)
+		fallback bool
+	}{
+		{"usable sstable", func(*testing.T, string, *PartitionManifest) {}, false},
+		{"snapshot from before sstables", func(t *testing.T, dir string, pm *PartitionManifest) {
+			if err := os.Remove(filepath.Join(dir, pm.SST)); err != nil {
+				t.Fatal(err)
+			}
+			pm.SST, pm.SSTFormat, pm.SSTBytes = "", "", 0
+		}, true},
+		{"sstable of another format", func(_ *testing.T, _ string, pm *PartitionManifest) {
+			pm.SSTFormat = "tables-keys-v0/Pebblev9"
+		}, true},
+		{"sstable missing", func(t *testing.T, dir string, pm *PartitionManifest) {
+			if err := os.Remove(filepath.Join(dir, pm.SST)); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"sstable truncated", func(t *testing.T, dir string, pm *PartitionManifest) {
+			if err := os.Truncate(filepath.Join(dir, pm.SST), pm.SSTBytes/2); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"sstable overwritten with garbage of its size", func(t *testing.T, dir string, pm *PartitionManifest) {
+			if err := os.WriteFile(filepath.Join(dir, pm.SST), make([]byte, pm.SSTBytes), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := writeTestSnapshot(t, t.TempDir(), "t-table", "20240101T000000.000Z", state, 41)
+			c.spoil(t, s.Dir, &s.Manifest.Partitions[0])
+			var logBuf bytes.Buffer
+			dataDir := t.TempDir()
+			res, err := Restore(s, dataDir, slog.New(slog.NewTextHandler(&logBuf, nil)))
+			if err != nil || len(res) != 1 || res[0].Rows != 4 || res[0].Offset != 41 {
+				t.Fatalf("restore: %+v %v", res, err)
+			}
+			if fell := strings.Contains(logBuf.String(), "restoring from the Parquet part file"); fell != c.fallback {
+				t.Errorf("fell back to Parquet: %t, want %t; log:\n%s", fell, c.fallback, logBuf.String())
+			}
+			st, err := tables.Open(tables.PartitionDir(dataDir, "t-table", 0), tables.WithReadOnly())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var got []string
+			it, _ := st.Iterator()
+			for it.Next() {
+				v, _ := it.Value()
+				got = append(got, fmt.Sprintf("%s=%s", it.Key(), v))
+			}
+			it.Release()
+			off, err := st.GetOffset(-1)
+			if fmt.Sprint(got) != "[a=1 b= c=333 d=4]" || off != 41 || err != nil {
+				t.Errorf("restored %v offset %d (%v), want [a=1 b= c=333 d=4] offset 41", got, off, err)
+			}
+		})
 	}
 }
