@@ -190,7 +190,7 @@ func RestoringBuilder(lakeDir, dataDir string, inner storage.Builder, opts ...Bu
 			return st, err
 		}
 		if err := o.restore(ts, lakeDir, topic, partition); err != nil {
-			o.logger.Warn("compaction: restore failed; recovering from the changelog", "table", topic,
+			o.logger.Warn("compaction: restore incomplete; goka recovers the rest from the changelog", "table", topic,
 				"partition", partition, "error", err)
 		}
 		return st, nil

@@ -3,27 +3,23 @@ package compaction
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/lovoo/goka/storage"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// tailTimeout bounds a tail replay: a restore that cannot reach the broker gives up and leaves
-// the rest of the tail to goka's recovery.
-const tailTimeout = 2 * time.Minute
-
 // replayTail applies the changelog records of topic/p in [from, end), read with cl (from
-// changelogClient), to st the way goka's
-// recovery does — Open, then per record Set (or Delete for a nil value, goka's DefaultUpdate) and
-// SetOffset — and returns how many it applied. goka's own Open and MarkRecovered later find the
+// changelogClient), to st the way goka's recovery does — Open, then per record Set (or Delete for
+// a nil value, goka's DefaultUpdate) and SetOffset — and returns how many it applied. goka's own Open and MarkRecovered later find the
 // store in recovery mode already and end it; a failure part-way leaves the offset of the last
 // record applied, and goka's recovery goes on from there.
 func replayTail(cl *kgo.Client, st storage.Storage, topic string, p int32, from, end int64) (int64, error) {
 	if err := st.Open(); err != nil {
 		return 0, fmt.Errorf("open storage: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), tailTimeout)
+	// No deadline: a long tail is still faster read here than by goka, and readChangelog gives up
+	// after 30 s without a record (the broker gone), leaving the rest to goka's recovery.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var applyErr error
 	apply := func(off int64, key string, value []byte) {
