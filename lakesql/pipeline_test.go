@@ -97,6 +97,20 @@ func threeWay(t *testing.T, k testenv.Kafka, dir string, truth *generate.Truth, 
 		}
 	}
 
+	if _, ok := want[lake.Activity]; ok {
+		// conversion_by_day: every accepted activity event on some day; an order's lines share
+		// their time, so daily distinct orders add up to the months' distinct orders.
+		var orders int64
+		for _, m := range truth.Months {
+			orders += m.Orders
+		}
+		if got := count(t, db, "SELECT sum(events) FROM conversion_by_day"); got != want[lake.Activity] {
+			t.Errorf("conversion_by_day counts %d events, truth accepted %d", got, want[lake.Activity])
+		}
+		if got := count(t, db, "SELECT sum(orders) FROM conversion_by_day"); got != orders {
+			t.Errorf("conversion_by_day counts %d orders, truth %d", got, orders)
+		}
+	}
 	// SQL == live, at the default as-of time and at the end of the history.
 	for _, asOf := range []time.Time{{}, truth.End.Add(-time.Nanosecond)} {
 		compareReports(t, db, live, asOf)
