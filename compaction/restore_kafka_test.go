@@ -28,14 +28,18 @@ import (
 
 const parts = 4
 
-// produce writes n changelog records to table: key i%keys gets value "v<seq>-<i>", and every
-// seventh record deletes its key (a nil value, as goka's Delete writes).
+// produce writes n changelog records to table: key i%keys gets value "v<seq>-<i>", every seventh
+// record deletes its key (a nil value, as goka's Delete writes), and every eleventh sets an empty
+// value (which goka stores: only nil deletes).
 func produce(t *testing.T, cl *kgo.Client, table string, seq, n, keys int) {
 	t.Helper()
 	for i := range n {
 		key := fmt.Sprintf("key-%05d", (i*7919)%keys)
 		var val []byte
-		if i%7 != 3 {
+		switch {
+		case i%11 == 5:
+			val = []byte{}
+		case i%7 != 3:
 			val = fmt.Appendf(nil, "v%d-%d", seq, i)
 		}
 		// A key stays in one partition, as goka's hasher keeps it.
