@@ -1,16 +1,11 @@
 package windows
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
-	"sync"
 	"time"
-
-	"github.com/shopease/shopease/processors/fence"
 )
 
 // ErrConfig is returned by Config.Validate for an unusable configuration.
@@ -22,21 +17,10 @@ type Config struct {
 	Size time.Duration
 	// Grace is how far behind the watermark a window stays open (default 2 minutes).
 	Grace time.Duration
-	// Idle is the wall-clock silence after which a source stops holding the watermark back
-	// (default 1 minute).
-	Idle time.Duration
-	// Expect gives, per input, how many origin sources (raw topic partitions) must have delivered a
-	// record before the watermark exists, unless the partition has been running for Idle. Without
-	// it a source that has not been read yet cannot hold the watermark back: the first sources
-	// would close windows its records still belong to.
-	Expect map[string]int
-	// MaxOpen bounds the open windows of a partition (0: no bound). When a source lags far behind
-	// the others (an upstream partition read late), the watermark waits for it and windows pile
-	// up; past MaxOpen the oldest close early, and the lagging source's records for them arrive
-	// Late. The bound keeps the state — rewritten on every record — small.
-	MaxOpen int
-	// Clock tells wall-clock time (default: SystemClock).
-	Clock Clock
+	// Expect is how many sources (raw topic partitions) must have reported before the watermark
+	// exists: a source not heard from yet cannot hold windows open, so without it the first
+	// sources would close windows its records still belong to (default 1).
+	Expect int
 }
 
 // Validate checks c and fills defaults.
@@ -47,112 +31,25 @@ func (c *Config) Validate() error {
 	if c.Grace == 0 {
 		c.Grace = 2 * time.Minute
 	}
-	if c.Idle == 0 {
-		c.Idle = time.Minute
-	}
-	if c.Clock == nil {
-		c.Clock = SystemClock{}
+	if c.Expect == 0 {
+		c.Expect = 1
 	}
 	switch {
 	case c.Size < time.Millisecond || c.Size%time.Millisecond != 0:
 		return fmt.Errorf("%w: size %v must be a positive whole number of milliseconds", ErrConfig, c.Size)
 	case c.Grace < 0:
 		return fmt.Errorf("%w: grace %v is negative", ErrConfig, c.Grace)
-	case c.Idle < 0:
-		return fmt.Errorf("%w: idle %v is negative", ErrConfig, c.Idle)
-	case c.MaxOpen < 0:
-		return fmt.Errorf("%w: max open %d is negative", ErrConfig, c.MaxOpen)
+	case c.Expect < 0:
+		return fmt.Errorf("%w: expect %d is negative", ErrConfig, c.Expect)
 	}
 	return nil
 }
 
-// Verdict is what Admit decided about a record.
-type Verdict int
-
-const (
-	// Accepted: the record belongs to an open window.
-	Accepted Verdict = iota
-	// Duplicate: the record was admitted before (a redelivery); ignore it.
-	Duplicate
-	// Late: the record's window has closed.
-	Late
-)
-
-func (v Verdict) String() string {
-	switch v {
-	case Accepted:
-		return "accepted"
-	case Duplicate:
-		return "duplicate"
-	case Late:
-		return "late"
-	}
-	return "verdict(" + strconv.Itoa(int(v)) + ")"
-}
-
-// Source is what a State knows of one origin source (raw topic partition).
-type Source struct {
-	Input string `json:"i"`
-	Max   int64  `json:"m"` // highest event time delivered, Unix ms
-}
-
-// State is one partition's windows: the open windows' aggregates, the sources behind the
-// watermark, the closed frontier and the fence. A is the per-window aggregate; it must encode with
-// encoding/json (the State is stored as a JSON table value).
-//
-// The State holds no wall-clock time: a stored value depends only on the records admitted, so a
-// run killed and restarted stores what an undisturbed run does. When each source was last heard
-// from is kept in memory by Windows (under Key) and starts afresh with the process: after a
-// restart a source is idle only once it has been silent for Idle since then.
-type State[A any] struct {
-	// Key names the state for the wall-clock bookkeeping (e.g. its table key); set it after
-	// decoding, it is not stored.
-	Key     string             `json:"-"`
-	Sources map[string]*Source `json:"sources,omitempty"`
-	// Closed is the start of the first window that is still open: every window starting before
-	// it has closed (Unix ms; 0 before anything closed).
-	Closed int64        `json:"closed"`
-	Open   map[int64]*A `json:"open,omitempty"` // by window start, Unix ms
-	Fence  fence.Vector `json:"fence,omitempty"`
-	// Late counts records that arrived after their window closed.
-	Late int64 `json:"late"`
-}
-
-// Windows applies a Config to States.
+// Windows applies a Config.
 type Windows struct {
-	cfg  Config
-	size int64 // ms
-
-	mu      sync.Mutex
-	started map[string]int64 // by State.Key: wall clock of its first use in this process, Unix ms
-	seen    map[string]int64 // by State.Key + "|" + source: wall clock of its last record, Unix ms
-}
-
-// touch records the wall clock of a use of the state key (and of a record of source, if given)
-// and returns when the key was first used in this process.
-func (w *Windows) touch(key, source string, now int64) int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	st, ok := w.started[key]
-	if !ok {
-		st = now
-		w.started[key] = st
-	}
-	if source != "" {
-		w.seen[key+"|"+source] = now
-	}
-	return st
-}
-
-// lastSeen returns when source last delivered to the state key in this process; a source not
-// heard from since the process started counts as heard at the start.
-func (w *Windows) lastSeen(key, source string, started int64) int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if t, ok := w.seen[key+"|"+source]; ok {
-		return t
-	}
-	return started
+	cfg   Config
+	size  int64 // ms
+	grace int64 // ms
 }
 
 // New returns the windows of cfg (validated).
@@ -160,16 +57,17 @@ func New(cfg Config) (*Windows, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Windows{cfg: cfg, size: cfg.Size.Milliseconds(),
-		started: map[string]int64{}, seen: map[string]int64{}}, nil
+	return &Windows{cfg: cfg, size: cfg.Size.Milliseconds(), grace: cfg.Grace.Milliseconds()}, nil
 }
 
 // Config returns the validated configuration.
 func (w *Windows) Config() Config { return w.cfg }
 
-// Start returns the start of the window holding t, Unix ms.
-func (w *Windows) Start(t time.Time) int64 {
-	ms := t.UnixMilli()
+// Size is the window size in milliseconds.
+func (w *Windows) Size() int64 { return w.size }
+
+// Start returns the start (Unix ms) of the window holding the time ms (Unix ms).
+func (w *Windows) Start(ms int64) int64 {
 	s := ms - ms%w.size
 	if ms < 0 && ms%w.size != 0 {
 		s -= w.size
@@ -177,110 +75,88 @@ func (w *Windows) Start(t time.Time) int64 {
 	return s
 }
 
-// Admit admits a record of input with origin o and event time t into st. On Accepted it returns
-// the window start and its aggregate (created empty when new) for the caller to update; on Late
-// the window start and nil; on Duplicate nothing changes.
-func Admit[A any](w *Windows, st *State[A], input string, o fence.Origin, t time.Time) (int64, *A, Verdict) {
-	if !st.Fence.Admit(o) {
-		return 0, nil, Duplicate
-	}
-	if st.Sources == nil {
-		st.Sources = map[string]*Source{}
-	}
-	key := o.Topic + "/" + strconv.Itoa(int(o.Partition))
-	src := st.Sources[key]
-	if src == nil {
-		src = &Source{Input: input, Max: math.MinInt64}
-		st.Sources[key] = src
-	}
-	src.Max = max(src.Max, t.UnixMilli())
-	w.touch(st.Key, key, w.cfg.Clock.Now().UnixMilli())
-	start := w.Start(t)
-	if start < st.Closed {
-		st.Late++
-		return start, nil, Late
-	}
-	if st.Open == nil {
-		st.Open = map[int64]*A{}
-	}
-	a := st.Open[start]
-	if a == nil {
-		a = new(A)
-		st.Open[start] = a
-	}
-	return start, a, Accepted
+// Source is what Clocks know of one source: the first and the latest window it reached.
+type Source struct {
+	Name  string `json:"s"`
+	First int64  `json:"f"` // Unix ms
+	Clock int64  `json:"c"` // Unix ms
 }
 
-// Watermark returns st's watermark (Unix ms), or false while it does not exist yet.
-func Watermark[A any](w *Windows, st *State[A]) (int64, bool) {
-	now := w.cfg.Clock.Now().UnixMilli()
-	idle := w.cfg.Idle.Milliseconds()
-	started := w.touch(st.Key, "", now)
-	young := now-started < idle
-	for in, n := range w.cfg.Expect {
-		seen := 0
-		for _, s := range st.Sources {
-			if s.Input == in {
-				seen++
-			}
+// Clocks are one partition's source clocks and its closed frontier; they are stored as a goka
+// table value (JSON), so a restart resumes with them.
+type Clocks struct {
+	Sources []Source `json:"sources,omitempty"` // by name
+	// Opened is set once every expected source has reported; Start is then the first window the
+	// partition closes, and Frontier the first window still open (every window from Start before
+	// it has closed).
+	Opened   bool  `json:"opened,omitempty"`
+	Start    int64 `json:"start,omitempty"`
+	Frontier int64 `json:"frontier,omitempty"`
+}
+
+// Advance records that source reached the window starting at win (a signal). It reports whether
+// the clocks changed: a signal that moves nothing (delivered again) returns false.
+func (w *Windows) Advance(c *Clocks, source string, win int64) bool {
+	i, ok := slices.BinarySearchFunc(c.Sources, source, func(s Source, name string) int {
+		switch {
+		case s.Name < name:
+			return -1
+		case s.Name > name:
+			return 1
 		}
-		if seen < n && young {
-			return 0, false
-		}
+		return 0
+	})
+	if !ok {
+		c.Sources = slices.Insert(c.Sources, i, Source{Name: source, First: win, Clock: win})
+		return true
 	}
-	wm, active := int64(math.MaxInt64), false
-	highest := int64(math.MinInt64)
-	for key, s := range st.Sources {
-		highest = max(highest, s.Max)
-		if now-w.lastSeen(st.Key, key, started) > idle {
-			continue
-		}
-		wm, active = min(wm, s.Max), true
+	s := &c.Sources[i]
+	changed := false
+	if win < s.First {
+		s.First, changed = win, true
 	}
-	if highest == math.MinInt64 {
+	if win > s.Clock {
+		s.Clock, changed = win, true
+	}
+	return changed
+}
+
+// Watermark returns the oldest source clock (Unix ms), or false while fewer than Expect sources
+// have reported.
+func (w *Windows) Watermark(c *Clocks) (int64, bool) {
+	if len(c.Sources) < w.cfg.Expect || len(c.Sources) == 0 {
 		return 0, false
 	}
-	if !active {
-		// Every source is quiet: nothing is in flight, so the highest time seen is the frontier.
-		return highest, true
+	wm := int64(math.MaxInt64)
+	for _, s := range c.Sources {
+		wm = min(wm, s.Clock)
 	}
 	return wm, true
 }
 
-// Closed is a window that Close completed.
-type Closed[A any] struct {
-	Start int64 // Unix ms
-	Agg   *A
-}
-
-// Close closes every open window of st that the watermark has passed by more than the grace
-// period, and the oldest beyond Config.MaxOpen, returning them in start order, and advances
-// st.Closed. It returns the new frontier too (windows starting before it are closed, including
-// those that never had a record).
-func Close[A any](w *Windows, st *State[A]) ([]Closed[A], int64) {
-	frontier := st.Closed
-	if wm, ok := Watermark(w, st); ok {
-		frontier = max(frontier, w.Start(time.UnixMilli(wm-w.cfg.Grace.Milliseconds())))
+// Close advances the frontier to what the watermark allows and returns the windows closed now:
+// every start in [from, to), stepping by Size (from == to: none). The first call after every
+// expected source has reported sets Start (first reports: opened is true).
+func (w *Windows) Close(c *Clocks) (from, to int64, opened bool) {
+	wm, ok := w.Watermark(c)
+	if !ok {
+		return 0, 0, false
 	}
-	if n := w.cfg.MaxOpen; n > 0 && len(st.Open) > n {
-		starts := make([]int64, 0, len(st.Open))
-		for s := range st.Open {
-			starts = append(starts, s)
+	if !c.Opened {
+		first := int64(math.MaxInt64)
+		for _, s := range c.Sources {
+			first = min(first, s.First)
 		}
-		slices.Sort(starts)
-		frontier = max(frontier, starts[len(starts)-n])
+		c.Start = w.Start(first - w.grace)
+		c.Frontier, c.Opened = c.Start, true
+		opened = true
 	}
-	if frontier <= st.Closed {
-		return nil, st.Closed
+	// Window s closes once wm ≥ s + size + grace.
+	next := w.Start(wm-w.grace-w.size) + w.size
+	from = c.Frontier
+	if next <= from {
+		return from, from, opened
 	}
-	var out []Closed[A]
-	for s, a := range st.Open {
-		if s < frontier {
-			out = append(out, Closed[A]{Start: s, Agg: a})
-			delete(st.Open, s)
-		}
-	}
-	slices.SortFunc(out, func(a, b Closed[A]) int { return cmp.Compare(a.Start, b.Start) })
-	st.Closed = frontier
-	return out, frontier
+	c.Frontier = next
+	return from, next, opened
 }

@@ -5,77 +5,91 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/shopease/shopease/processors/fence"
 )
-
-type agg struct{ N int }
 
 var base = time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
 
-func at(d time.Duration) time.Time { return base.Add(d) }
+// at is the Unix ms of base + d.
+func at(d time.Duration) int64 { return base.Add(d).UnixMilli() }
 
-func o(topic string, p int32, off int64) fence.Origin {
-	return fence.Origin{Topic: topic, Partition: p, Offset: off}
-}
+func hm(ms int64) string { return time.UnixMilli(ms).UTC().Format("15:04") }
 
-// TestAdmitAndClose walks one partition through records from two inputs and three sources:
-// exact window assignment, duplicates by origin, the watermark held by the slowest source and by
-// an input not seen yet, closing after the grace period, and late records.
-func TestAdmitAndClose(t *testing.T) {
-	clock := NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	w, err := New(Config{Size: time.Minute, Grace: 30 * time.Second, Idle: time.Minute, Expect: map[string]int{"a": 1, "b": 1}, Clock: clock})
+// TestAdvanceAndClose walks one partition through signals of three expected sources: no
+// watermark until all have reported, the slowest source holds it, windows close grace after it in
+// a gap-free run from the first window less the grace, and a signal delivered again moves nothing.
+func TestAdvanceAndClose(t *testing.T) {
+	w, err := New(Config{Size: time.Minute, Grace: 2 * time.Minute, Expect: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &State[agg]{}
+	c := &Clocks{}
 	steps := []struct {
-		input string
-		o     fence.Origin
-		t     time.Duration
-		want  Verdict
+		source  string
+		win     time.Duration
+		changed bool
 		// after the step: the watermark ("-" when none) and the windows Close returns
-		wm     string
-		closed string
+		wm, closed string
 	}{
-		{"a", o("raw.a", 0, 1), 10 * time.Second, Accepted, "-", "[]"},
-		{"a", o("raw.a", 0, 1), 10 * time.Second, Duplicate, "-", "[]"},
-		{"a", o("raw.a", 0, 2), 3 * time.Minute, Accepted, "-", "[]"}, // input b unseen: no watermark
-		{"b", o("raw.b", 0, 1), 20 * time.Second, Accepted, "10:00:20", "[]"},
-		{"b", o("raw.b", 0, 2), 100 * time.Second, Accepted, "10:01:40", "[10:00=2]"},
-		{"a", o("raw.a", 1, 1), 30 * time.Second, Late, "10:00:30", "[]"},      // new source, behind the frontier
-		{"a", o("raw.a", 1, 2), 150 * time.Second, Accepted, "10:01:40", "[]"}, // raw.b is the slowest
-		{"b", o("raw.b", 0, 3), 4 * time.Minute, Accepted, "10:02:30", "[10:01=1]"},
+		{"a/0", 5 * time.Minute, true, "-", ""},
+		{"a/1", 3 * time.Minute, true, "-", ""},
+		{"a/1", 3 * time.Minute, false, "-", ""}, // delivered again
+		{"a/2", 4 * time.Minute, true, "10:03", "10:01-10:01"},
+		{"a/1", 6 * time.Minute, true, "10:04", "10:01-10:02"},
+		{"a/2", 9 * time.Minute, true, "10:05", "10:02-10:03"},
+		{"a/1", 2 * time.Minute, true, "10:05", "10:03-10:03"}, // an older first window: clock unchanged
+		{"a/0", 12 * time.Minute, true, "10:06", "10:03-10:04"},
 	}
 	for i, s := range steps {
-		_, a, v := Admit(w, st, s.input, s.o, at(s.t))
-		if v != s.want {
-			t.Fatalf("step %d: verdict %v, want %v", i, v, s.want)
-		}
-		if a != nil {
-			a.N++
+		if got := w.Advance(c, s.source, at(s.win)); got != s.changed {
+			t.Errorf("step %d: changed %v, want %v", i, got, s.changed)
 		}
 		wm := "-"
-		if ms, ok := Watermark(w, st); ok {
-			wm = time.UnixMilli(ms).UTC().Format("15:04:05")
+		if ms, ok := w.Watermark(c); ok {
+			wm = hm(ms)
 		}
-		closed, _ := Close(w, st)
-		var got []string
-		for _, c := range closed {
-			got = append(got, fmt.Sprintf("%s=%d", time.UnixMilli(c.Start).UTC().Format("15:04"), c.Agg.N))
+		closed := ""
+		if from, to, _ := w.Close(c); c.Opened {
+			closed = hm(from) + "-" + hm(to)
 		}
-		if wm != s.wm || fmt.Sprint(got) != s.closed && !(len(got) == 0 && s.closed == "[]") {
-			t.Errorf("step %d: watermark %s closed %v, want %s %s", i, wm, got, s.wm, s.closed)
+		if wm != s.wm || closed != s.closed {
+			t.Errorf("step %d: watermark %s closed %q, want %s %q", i, wm, closed, s.wm, s.closed)
 		}
 	}
-	if st.Late != 1 || len(st.Open) != 3 {
-		t.Errorf("late %d, open %d windows, want 1 and 3", st.Late, len(st.Open))
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Every source quiet for longer than Idle: the highest time seen (10:04) is the watermark.
-	clock.Advance(2 * time.Minute)
-	closed, frontier := Close(w, st)
-	if len(closed) != 1 || time.UnixMilli(frontier).UTC().Format("15:04") != "10:03" {
-		t.Errorf("after idle: closed %d windows up to %v", len(closed), time.UnixMilli(frontier).UTC())
+	want := `{"sources":[{"s":"a/0","f":1709287500000,"c":1709287920000},{"s":"a/1","f":1709287320000,"c":1709287560000},{"s":"a/2","f":1709287440000,"c":1709287740000}],"opened":true,"start":1709287260000,"frontier":1709287440000}`
+	if string(b) != want {
+		t.Errorf("stored clocks:\n%s\nwant\n%s", b, want)
+	}
+}
+
+// TestSignalOrderDoesNotMatter: the signals of several sources, interleaved in any way (each
+// source's own in order, as one raw partition reports them) and some sent again (after a
+// restart), end in the same stored clocks.
+func TestSignalOrderDoesNotMatter(t *testing.T) {
+	w, err := New(Config{Expect: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := []struct {
+		s string
+		m time.Duration
+	}{{"x/0", 0}, {"x/1", time.Minute}, {"x/0", 7 * time.Minute}, {"x/1", 9 * time.Minute}, {"x/0", 8 * time.Minute}, {"x/1", 9 * time.Minute}}
+	var want string
+	for _, order := range [][]int{{0, 1, 2, 3, 4}, {1, 3, 0, 2, 4}, {0, 2, 4, 1, 3}, {0, 2, 1, 2, 3, 5, 4}} {
+		c := &Clocks{}
+		for _, i := range order {
+			w.Advance(c, sig[i].s, at(sig[i].m))
+			w.Close(c)
+		}
+		b, _ := json.Marshal(c)
+		if want == "" {
+			want = string(b)
+		} else if string(b) != want {
+			t.Errorf("order %v: %s, want %s", order, b, want)
+		}
 	}
 }
 
@@ -94,95 +108,20 @@ func TestStartAlignsToSize(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := time.UnixMilli(w.Start(c.t)).UTC().Format("15:04:05"); got != c.want {
+		if got := time.UnixMilli(w.Start(c.t.UnixMilli())).UTC().Format("15:04:05"); got != c.want {
 			t.Errorf("Start(%v) with size %v = %s, want %s", c.t, c.size, got, c.want)
 		}
 	}
 }
 
 func TestConfigValidate(t *testing.T) {
-	for _, c := range []Config{{Size: -time.Minute}, {Size: time.Microsecond}, {Grace: -1}, {Idle: -1}} {
+	for _, c := range []Config{{Size: -time.Minute}, {Size: time.Microsecond}, {Grace: -1}, {Expect: -1}} {
 		if _, err := New(c); err == nil {
 			t.Errorf("New(%+v): want an error", c)
 		}
 	}
 	w, err := New(Config{})
-	if err != nil || w.Config().Size != time.Minute || w.Config().Grace != 2*time.Minute {
+	if err != nil || fmt.Sprint(w.Config()) != "{1m0s 2m0s 1}" {
 		t.Errorf("defaults: %+v, %v", w.Config(), err)
-	}
-}
-
-// TestMaxOpenClosesTheOldest: with a source that never moves, windows pile up to MaxOpen and then
-// the oldest close; the slow source's records for them are Late.
-func TestMaxOpenClosesTheOldest(t *testing.T) {
-	w, err := New(Config{MaxOpen: 3, Clock: NewManualClock(base)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &State[agg]{}
-	Admit(w, st, "a", o("slow", 0, 1), at(0))
-	for i := range 5 {
-		Admit(w, st, "a", o("fast", 0, int64(i+1)), at(time.Duration(i+1)*time.Minute))
-	}
-	closed, frontier := Close(w, st)
-	if len(closed) != 3 || len(st.Open) != 3 || time.UnixMilli(frontier).UTC().Format("15:04") != "10:03" {
-		t.Errorf("closed %d, open %d, frontier %v", len(closed), len(st.Open), time.UnixMilli(frontier).UTC())
-	}
-	if _, _, v := Admit(w, st, "a", o("slow", 0, 2), at(2*time.Minute)); v != Late {
-		t.Errorf("slow source's record for a closed window: %v", v)
-	}
-}
-
-// TestRestartForgetsTheWallClock: the stored State holds no wall-clock time, so a restart (the
-// State encoded, decoded and handed to a new Windows) encodes the same bytes as before, and a
-// source silent since before the restart holds the watermark until it has been silent for Idle
-// after it — a crash that lasted longer than Idle does not make it idle at once.
-func TestRestartForgetsTheWallClock(t *testing.T) {
-	clock := NewManualClock(base)
-	cfg := Config{Idle: time.Minute, Clock: clock}
-	w, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &State[agg]{Key: "p0"}
-	Admit(w, st, "a", o("slow", 0, 1), at(0))
-	Admit(w, st, "a", o("fast", 0, 1), at(5*time.Minute))
-	before, err := json.Marshal(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock.Advance(10 * time.Minute) // the crash
-	w2, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	restored := &State[agg]{}
-	if err := json.Unmarshal(before, restored); err != nil {
-		t.Fatal(err)
-	}
-	restored.Key = "p0"
-	Admit(w2, restored, "a", o("fast", 0, 2), at(6*time.Minute))
-	steps := []struct {
-		advance time.Duration
-		wm      string
-	}{
-		{0, "10:00"},                // both sources count: the slow one holds the watermark
-		{30 * time.Second, "10:00"}, // silent 30 s since the restart
-		{31 * time.Second, "10:06"}, // silent 61 s: idle; the fast source alone
-		{time.Minute, "10:06"},      // every source quiet: the highest time seen
-	}
-	for i, s := range steps {
-		clock.Advance(s.advance)
-		wm, ok := Watermark(w2, restored)
-		if got := time.UnixMilli(wm).UTC().Format("15:04"); !ok || got != s.wm {
-			t.Errorf("step %d: watermark %s (%v), want %s", i, got, ok, s.wm)
-		}
-	}
-	again, err := json.Marshal(&State[agg]{Key: "p0", Sources: restored.Sources, Open: restored.Open, Fence: restored.Fence})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"sources":{"fast/0":{"i":"a","m":1709287560000},"slow/0":{"i":"a","m":1709287200000}},"closed":0,"open":{"1709287200000":{"N":0},"1709287500000":{"N":0},"1709287560000":{"N":0}},"fence":[{"s":"fast/0","o":2},{"s":"slow/0","o":1}],"late":0}`; string(again) != want {
-		t.Errorf("stored state:\n%s\nwant\n%s", again, want)
 	}
 }

@@ -10,35 +10,52 @@
 // event in it; purchasers = distinct users with ≥ 1 purchase line in it (they need not be active);
 // conversion = purchasers / active users; events per type count activity events.
 //
-// One group table holds four kinds of keys, each written only by its own stage; stages talk over
-// goka's loopback topic:
+// One group table holds five kinds of keys, each written only by its own stage; stages talk over
+// goka's loopback topic. Every row is small, and per event only two are touched (the user's and
+// its minute's):
 //
-//	<pseudonym>      user stage: the user's recent windows, with the origin of the event that first
-//	                 made the user active (and a purchaser) in each, and a fence over origins
-//	~part/<N>        partition stage: partition N's open windows (package windows: watermark over
-//	                 origin sources, grace, closed frontier, fence)
-//	~minute/<start>  a closed window: each partition's counts at close plus late events on top
-//	~spikes          the spike detector over all partitions (SpikeRule)
+//	<pseudonym>        user stage: per recent window, the smallest origin of the user's activity
+//	                   in it (User); a fence over origins
+//	~w/<N>/<start>     partition N's share of one minute (Minute): events per type, active users,
+//	                   the purchasers' set, whether N's watermark has closed it, late events
+//	~part/<N>          partition N's raw activity source clocks and closed frontier (windows.Clocks)
+//	~m/<start>         one minute over all partitions: which have closed it, their activity (Global)
+//	~spikes            the spike detector (SpikeState, SpikeRule)
 //
-// Exactly once under at-least-once delivery: each event carries its raw origin (package fence).
-// The user stage admits an origin once per user; a redelivered event sends the same note again —
-// "is this the event that made the user count?" is answered by comparing origins, which gives the
-// same answer on every delivery — and the partition stage's fence drops the copy. Closed windows
-// and late events are fenced the same way, and the spike detector only moves each partition's
-// frontier forward. Each closed window is reported to the detector by itself, with the
-// window's end as the frontier, so the loop records do not depend on how far the watermark jumped.
+// Flow: an activity event updates its user's row and sends one note to its minute; once per raw
+// source and window, the user stage also tells the partition's clocks how far the source has
+// come. A purchase line goes straight to its minute's purchasers' set. When every raw activity
+// partition has passed a window by the grace, the partition closes it (windows.Close: every
+// minute, empty ones too); the minute reports the activity it closed with to the global minute,
+// which, once every partition has reported, hands it to the spike detector; minutes are judged
+// in order.
 //
-// Late events: an event whose window has closed in its partition goes to shopease.late and is
-// still added to the closed window (so Redis stays exact), but spike decisions are final once
-// made. Events older than Settings.Retention behind their user's latest event of the same input
-// are dropped (also to shopease.late, marked dropped). A partition keeps at most a day of windows
-// open (windows.Config.MaxOpen): when an upstream partition lags further, the oldest windows
-// close early and its events for them arrive late.
+// Exact under at-least-once delivery and SIGKILL — every decision follows the inputs' content:
+//   - distinct users: a user's clickstream is one raw partition's (the raw topic is keyed by
+//     user), in order, so the first of the user's events in a window to arrive is its smallest
+//     origin, in every run; a redelivered event recognises itself by its origin and sends the
+//     same note again, which the minute's fence (package fence) drops when it has it. Purchase
+//     lines of one user come from several raw partitions in any order: purchasers are a set of
+//     pseudonyms per partition and minute, which no order or repetition changes.
+//   - windows close on event time only: per raw source clocks (no wall clock, no idle rule),
+//     the oldest of them less the grace. Signals, closes, reports and completions are sent again
+//     after a restart (in-memory bookkeeping starts afresh; the first signal a partition gets in
+//     a process closes its last day of windows again); each is idempotent where it lands, and a
+//     judged minute sent again re-emits its alerts.
+//   - late events: an activity event that reaches its minute after the minute closed is counted
+//     (Redis stays exact), sent to shopease.late and left out of the spike decision. With every
+//     raw partition in event-time order within the grace (2 min) no event is late; one out of
+//     order by more than that is late or not depending on how far the other raw partitions had
+//     come (package windows).
+//   - retention: activity more than Settings.Retention (7 days) of event time behind its user's
+//     newest event is dropped (shopease.late, marked dropped). Purchase lines are always counted.
 //
-// Spikes: see SpikeRule. A minute is judged once every partition has closed it; a partition with
-// no events at all holds the detector back (its watermark does not exist).
+// End of input: windows after the watermark stay open until more input arrives, so the last
+// minutes of a replayed history are in Redis (their counts are exact) but not yet judged for
+// spikes. Minutes before the latest partition's first closed window are not judged either: not
+// every partition closes them.
 //
-// Redis: every change of a window's per-partition counts goes to the Sink; RunWith wires the
-// Redis sink, rebuilds Redis from the table at start (a crash loses unflushed changes from memory,
-// never from the table) and whenever Redis loses its data.
+// Redis: every change of a minute's counts goes to the Sink; RunWith wires the Redis sink,
+// rebuilds Redis from the table at start (a crash loses unflushed changes from memory, never from
+// the table) and whenever Redis loses its data. docs/redis.md has the key schema.
 package realtime

@@ -152,8 +152,8 @@ func RunWith(ctx context.Context, cfg cluster.Config, rs RunSettings, opts ...go
 	return g.Wait()
 }
 
-// Rebuild sends every window and alert of the table, as view holds it, to sink: the open
-// windows of each partition, each partition's share of every closed window, the recent alerts.
+// Rebuild sends every window and alert of the table, as view holds it, to sink: each partition's
+// share of every minute, and the recent alerts.
 func Rebuild(ctx context.Context, view *goka.View, sink Sink) error {
 	it, err := view.IteratorWithRange(keyMark, "")
 	if err != nil {
@@ -175,14 +175,9 @@ func Rebuild(ctx context.Context, view *goka.View, sink Sink) error {
 		v, _ := raw.(*Value)
 		switch {
 		case v == nil:
-		case v.Part != nil:
-			part := partOf(it.Key())
-			for start, c := range v.Part.Open {
-				sink.SetWindow(time.UnixMilli(start).UTC(), part, c.clone())
-			}
 		case v.Minute != nil:
-			for part, pm := range v.Minute.Parts {
-				sink.SetWindow(time.UnixMilli(v.Minute.Start).UTC(), part, pm.Sum())
+			if c := v.Minute.Counts(); c.Active > 0 || c.Purchasers > 0 || len(c.Events) > 0 {
+				sink.SetWindow(time.UnixMilli(v.Minute.Start).UTC(), v.Minute.Part, c)
 			}
 		case v.Spikes != nil:
 			for _, a := range v.Spikes.Alerts {
@@ -191,12 +186,6 @@ func Rebuild(ctx context.Context, view *goka.View, sink Sink) error {
 		}
 	}
 	return nil
-}
-
-func partOf(key string) int32 {
-	var p int32
-	fmt.Sscanf(strings.TrimPrefix(key, partKeyPrefix), "%d", &p)
-	return p
 }
 
 // RedisSink adapts a redissink.Sink: fields "active", "purchasers", "events" (all types) and

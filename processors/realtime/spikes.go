@@ -149,70 +149,99 @@ func (d *Detector) Observe(start time.Time, c Counts) []Alert {
 // maxRecentAlerts bounds the alerts SpikeState keeps for rebuilding Redis.
 const maxRecentAlerts = 1000
 
-// maxGap is the longest run of empty minutes the detector walks through; a longer gap in event
-// time (a history with holes, a clock jump) restarts the baselines, warm-up included.
-const maxGap = 7 * 24 * 60
-
-// SpikeState is the detector over all partitions: each partition's closed frontier, the activity
-// of closed minutes not yet judged (a minute is judged once every partition has closed it), the
-// baselines and the latest alerts.
-type SpikeState struct {
-	Parts     int              `json:"parts"`
-	Frontiers map[int32]int64  `json:"frontiers,omitempty"`
-	Pending   map[int64]Counts `json:"pending,omitempty"`
-	Done      int64            `json:"done"` // minutes before it are judged (Unix ms; 0: none)
-	Detector  Detector         `json:"detector"`
-	Alerts    []Alert          `json:"alerts,omitempty"`
+// Global is one minute over all partitions: which partitions have closed it (reported) and
+// their activity summed; complete once every partition has.
+type Global struct {
+	Start    int64   `json:"start"`
+	Parts    []int32 `json:"parts"` // sorted
+	Counts   Counts  `json:"counts"`
+	Complete bool    `json:"complete,omitempty"`
 }
 
-// apply records that partition p's windows before frontier are closed, with the closed windows'
-// counts, and judges every minute now closed everywhere. A move that is not forward is a
-// redelivery and changes nothing.
-func (s *SpikeState) apply(p int32, parts int, frontier int64, closed map[int64]Counts, size int64) []Alert {
-	if s.Frontiers == nil {
-		s.Frontiers = map[int32]int64{}
+// report adds partition p's activity once; it reports whether the minute just became complete.
+func (g *Global) report(p int32, events map[string]int64, parts int) bool {
+	i, found := slices.BinarySearch(g.Parts, p)
+	if found {
+		return false
 	}
-	if s.Pending == nil {
-		s.Pending = map[int64]Counts{}
+	g.Parts = slices.Insert(g.Parts, i, p)
+	g.Counts.add(Counts{Events: events})
+	if len(g.Parts) >= parts && !g.Complete {
+		g.Complete = true
+		return true
 	}
-	if frontier <= s.Frontiers[p] {
+	return false
+}
+
+// SpikeState is the detector over all partitions. It judges complete minutes (Global) in minute
+// order, from the latest of the partitions' first closed windows (Starts: from there on every
+// partition closes every minute, empty ones included), so what is judged depends on the minutes'
+// content only, never on which partition closes first. Ready holds complete minutes that came
+// before an earlier one.
+type SpikeState struct {
+	Parts    int              `json:"parts"`
+	Starts   map[int32]int64  `json:"starts,omitempty"`
+	Ready    map[int64]Counts `json:"ready,omitempty"`
+	Started  bool             `json:"started,omitempty"`
+	Done     int64            `json:"done"` // minutes before it are judged or skipped (Unix ms)
+	Detector Detector         `json:"detector"`
+	Alerts   []Alert          `json:"alerts,omitempty"`
+}
+
+// start records partition p's first closed window (the first report counts; it never changes)
+// and judges what is complete.
+func (s *SpikeState) start(p int32, start, size int64) []Alert {
+	if s.Starts == nil {
+		s.Starts = map[int32]int64{}
+	}
+	if _, ok := s.Starts[p]; !ok {
+		s.Starts[p] = start
+	}
+	return s.judge(size)
+}
+
+// complete records a complete minute and judges what can be. A minute already judged (sent
+// again after a crash) returns its alerts, so that alerts a crash lost are emitted again.
+func (s *SpikeState) complete(start int64, c Counts, size int64) (judged, again []Alert) {
+	if s.Started && start < s.Done {
+		for _, a := range s.Alerts {
+			if a.Window.UnixMilli() == start {
+				again = append(again, a)
+			}
+		}
+		return nil, again
+	}
+	if s.Ready == nil {
+		s.Ready = map[int64]Counts{}
+	}
+	s.Ready[start] = c
+	return s.judge(size), nil
+}
+
+// judge observes every complete minute from Done on, in order.
+func (s *SpikeState) judge(size int64) []Alert {
+	if len(s.Starts) < s.Parts {
 		return nil
 	}
-	s.Parts = max(s.Parts, parts)
-	s.Frontiers[p] = frontier
-	for start, c := range closed {
-		sum := s.Pending[start]
-		sum.add(c)
-		s.Pending[start] = sum
-	}
-	if len(s.Frontiers) < s.Parts {
-		return nil
-	}
-	global := int64(math.MaxInt64)
-	for _, f := range s.Frontiers {
-		global = min(global, f)
-	}
-	if s.Done == 0 {
-		s.Done = global
-		for start := range s.Pending {
-			s.Done = min(s.Done, start)
+	if !s.Started {
+		s.Done = int64(math.MinInt64)
+		for _, st := range s.Starts {
+			s.Done = max(s.Done, st)
+		}
+		s.Started = true
+		for m := range s.Ready {
+			if m < s.Done {
+				delete(s.Ready, m)
+			}
 		}
 	}
 	var out []Alert
-	for s.Done < global {
-		c, ok := s.Pending[s.Done]
+	for {
+		c, ok := s.Ready[s.Done]
 		if !ok {
-			next := global
-			for start := range s.Pending {
-				next = min(next, start)
-			}
-			if (next-s.Done)/size > maxGap {
-				s.Done = next
-				s.Detector.Baselines = nil
-				continue
-			}
+			break
 		}
-		delete(s.Pending, s.Done)
+		delete(s.Ready, s.Done)
 		out = append(out, s.Detector.Observe(time.UnixMilli(s.Done), c)...)
 		s.Done += size
 	}

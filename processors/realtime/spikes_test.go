@@ -54,40 +54,70 @@ func TestSpikeRuleOnGeneratedTruth(t *testing.T) {
 	}
 }
 
-// TestSpikeStateWaitsForEveryPartition: a minute is judged only once both partitions have closed
-// it, their counts add up, a repeated or older frontier changes nothing, and a spike minute is not
-// folded into the baseline.
-func TestSpikeStateWaitsForEveryPartition(t *testing.T) {
+// TestSpikeStateJudgesCompleteMinutesInOrder: a minute over all partitions completes once each
+// has reported it (once: a repeat adds nothing); the detector judges complete minutes in order
+// from the latest partition start (earlier minutes are skipped: not every partition closes
+// them), holds one that comes before an earlier minute, returns a judged minute's alerts when it
+// comes again, and does not fold a spike minute into the baseline.
+func TestSpikeStateJudgesCompleteMinutesInOrder(t *testing.T) {
 	const size = int64(time.Minute / time.Millisecond)
-	rule := SpikeRule{Alpha: 0.5, K: 2, M: 2, Floor: 10, WarmUp: 3}
-	s := &SpikeState{Detector: Detector{Rule: rule}}
 	m := func(i int64) int64 { return t0.UnixMilli() + i*size }
-	ev := func(n int64) Counts { return Counts{Events: map[string]int64{"page_view": n}} }
-	steps := []struct {
+	ev := func(n int64) map[string]int64 { return map[string]int64{"page_view": n} }
+
+	g := &Global{Start: m(3)}
+	for i, st := range []struct {
 		part     int32
-		frontier int64
-		closed   map[int64]Counts
-		alerts   string
-		done     int64
+		complete bool
+	}{{1, false}, {1, false}, {0, true}, {0, false}} {
+		if got := g.report(st.part, ev(10), 2); got != st.complete {
+			t.Errorf("global report %d: complete %v, want %v", i, got, st.complete)
+		}
+	}
+	if fmt.Sprint(g.Counts.Events) != "map[page_view:20]" {
+		t.Errorf("global minute counts %v, want page_view 20 (each partition once)", g.Counts.Events)
+	}
+
+	rule := SpikeRule{Alpha: 0.5, K: 2, M: 2, Floor: 10, WarmUp: 3}
+	s := &SpikeState{Parts: 2, Detector: Detector{Rule: rule}}
+	steps := []struct {
+		start  bool // a partition's start, else a complete minute
+		part   int32
+		minute int64
+		events int64
+		alerts string
+		done   string
 	}{
-		{0, m(4), map[int64]Counts{m(0): ev(2), m(1): ev(2), m(2): ev(2), m(3): ev(20)}, "[]", 0},
-		{1, m(3), map[int64]Counts{m(0): ev(1), m(1): ev(1), m(2): ev(1)}, "[]", m(3)},
-		{1, m(3), map[int64]Counts{m(0): ev(1)}, "[]", m(3)}, // redelivered: no double count
-		{1, m(4), map[int64]Counts{m(3): ev(3)}, "[events@10:03 events:page_view@10:03]", m(4)},
-		{0, m(2), nil, "[]", m(4)}, // older frontier
-		{0, m(5), map[int64]Counts{m(4): ev(3)}, "[]", m(4)},
-		{1, m(5), nil, "[]", m(5)},
+		{true, 0, m(0), 0, "[]", "-"},
+		{false, 0, m(0), 9, "[]", "-"}, // before partition 1's start: skipped
+		{false, 0, m(2), 3, "[]", "-"},
+		{true, 1, m(1), 0, "[]", "10:01"},
+		{false, 0, m(1), 3, "[]", "10:03"},
+		{false, 0, m(4), 3, "[]", "10:03"}, // after a minute not complete yet: held
+		{false, 0, m(3), 3, "[]", "10:05"},
+		{false, 0, m(5), 30, "[events@10:05 events:page_view@10:05]", "10:06"},
+		{false, 0, m(5), 30, "[events@10:05 events:page_view@10:05]", "10:06"}, // again
 	}
 	for i, st := range steps {
+		var alerts []Alert
+		if st.start {
+			alerts = s.start(st.part, st.minute, size)
+		} else {
+			judged, again := s.complete(st.minute, Counts{Events: ev(st.events)}, size)
+			alerts = append(judged, again...)
+		}
 		var got []string
-		for _, a := range s.apply(st.part, 2, st.frontier, st.closed, size) {
+		for _, a := range alerts {
 			got = append(got, a.Metric+"@"+a.Window.Format("15:04"))
 		}
 		if fmt.Sprint(got) != st.alerts && !(len(got) == 0 && st.alerts == "[]") {
 			t.Errorf("step %d: alerts %v, want %s", i, got, st.alerts)
 		}
-		if s.Done != st.done {
-			t.Errorf("step %d: done %v, want %v", i, time.UnixMilli(s.Done).UTC(), time.UnixMilli(st.done).UTC())
+		done := "-"
+		if s.Started {
+			done = time.UnixMilli(s.Done).UTC().Format("15:04")
+		}
+		if done != st.done {
+			t.Errorf("step %d: done %s, want %s", i, done, st.done)
 		}
 	}
 	if b := s.Detector.Baselines["events"]; b == nil || b.N != 4 {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
+	"strconv"
 
 	"github.com/shopease/shopease/processors/fence"
 	"github.com/shopease/shopease/windows"
@@ -14,10 +16,19 @@ import (
 const keyMark = "~"
 
 const (
-	partKeyPrefix   = keyMark + "part/"   // + processor partition: the partition's open windows
-	minuteKeyPrefix = keyMark + "minute/" // + window start (Unix ms): closed windows of every partition
-	spikesKey       = keyMark + "spikes"  // the spike detector over all partitions
+	partKeyPrefix   = keyMark + "part/" // + processor partition: its source clocks and frontier
+	minuteKeyPrefix = keyMark + "w/"    // + partition "/" window start (Unix ms): one partition's minute
+	globalKeyPrefix = keyMark + "m/"    // + window start (Unix ms): the minute over all partitions
+	spikesKey       = keyMark + "spikes"
 )
+
+func globalKey(start int64) string { return globalKeyPrefix + strconv.FormatInt(start, 10) }
+
+func partKey(p int32) string { return partKeyPrefix + strconv.Itoa(int(p)) }
+
+func minuteKey(p int32, start int64) string {
+	return minuteKeyPrefix + strconv.Itoa(int(p)) + "/" + strconv.FormatInt(start, 10)
+}
 
 // Counts is one window's metrics in one partition. Users live in one partition (the topics are
 // keyed by pseudonym), so the distinct counts of the partitions add up to the global ones.
@@ -53,52 +64,63 @@ func (c Counts) clone() Counts {
 	return c
 }
 
-// UserMinute remembers, for one user and window, the origin of the event that first made the user
-// active (A) and a purchaser (P). Comparing an event's origin with them gives the same answer on
-// every delivery, so a redelivered event sends the same note as the first time.
-type UserMinute struct {
-	A string `json:"a,omitempty"`
-	P string `json:"p,omitempty"`
-}
-
-// User is a pseudonymous user's recent windows.
+// User is a pseudonymous user's recent activity windows: for each window start (Unix ms), the
+// smallest origin of the user's events in it. The first of them to arrive makes the user active.
+// A user's clickstream comes from one raw partition (the raw activity topic is keyed by user), in
+// order, so the first event to arrive is the smallest origin, in every run, and a redelivered
+// event that compares its origin with it sends the note it sent the first time. (Were a user's
+// clickstream spread over raw partitions, the table would still not depend on arrival, but a
+// crash that lost the note of a first event later displaced by a smaller origin would lose that
+// user from the window.)
 type User struct {
 	Fence fence.Vector `json:"f,omitempty"`
-	// MaxA and MaxP are the latest activity and purchase times of the user, Unix ms. A window's
-	// activity origin is forgotten once it is older than MaxA − Retention (its purchase origin:
-	// MaxP), and events for such windows are expired. Kept per input because the two inputs may
-	// arrive far apart in event time (a clickstream replayed before the transactions).
-	MaxA    int64                 `json:"ma"`
-	MaxP    int64                 `json:"mp"`
-	Windows map[int64]*UserMinute `json:"w,omitempty"`
+	// MaxA is the user's latest activity time, Unix ms: windows older than MaxA − Retention are
+	// forgotten and events for them dropped.
+	MaxA   int64            `json:"ma"`
+	Active map[int64]string `json:"w,omitempty"`
 }
 
-// Part is one partition's open windows (package windows) plus its counters.
-type Part struct {
-	windows.State[Counts]
-	Expired int64 `json:"expired"` // events older than the retention: dropped
-}
-
-// PartMinute is one partition's share of a closed window: its counts at close plus the late
-// events that came after (fenced by origin).
-type PartMinute struct {
-	Closed bool         `json:"closed"`
-	Base   Counts       `json:"base"`
-	Late   Counts       `json:"late"`
-	Fence  fence.Vector `json:"f,omitempty"`
-}
-
-// Sum is the partition's value for the window.
-func (p *PartMinute) Sum() Counts {
-	c := p.Base.clone()
-	c.add(p.Late)
-	return c
-}
-
-// Minute is a closed window: each partition's share, as it closed and as late events corrected it.
+// Minute is one partition's share of one window: every event counted (late ones too), the
+// purchasers by pseudonym (purchase lines of a user arrive from several raw partitions in any
+// order: a set counts each once whatever the order and however often a line is delivered), and,
+// once the partition's watermark has closed it, the activity it closed with (the spike detector's
+// input) and the late events after that.
 type Minute struct {
-	Start int64                 `json:"start"`
-	Parts map[int32]*PartMinute `json:"parts"`
+	Part   int32            `json:"part"`
+	Start  int64            `json:"start"`
+	Active int64            `json:"active"`
+	Events map[string]int64 `json:"events,omitempty"`
+	Buyers []string         `json:"buyers,omitempty"` // sorted
+	Closed bool             `json:"closed,omitempty"`
+	OnTime map[string]int64 `json:"on_time,omitempty"` // Events at close
+	Late   int64            `json:"late,omitempty"`    // activity events after close
+	// LateOrigins are the late events' origins, so a redelivered one re-sends its late record.
+	LateOrigins []string     `json:"late_origins,omitempty"`
+	Fence       fence.Vector `json:"f,omitempty"` // over activity origins
+}
+
+// Counts is what Redis holds of the partition's minute.
+func (m *Minute) Counts() Counts {
+	return Counts{Active: m.Active, Purchasers: int64(len(m.Buyers)), Events: maps.Clone(m.Events)}
+}
+
+// maxLateOrigins bounds Minute.LateOrigins; beyond it a late event redelivered after a crash may
+// lose its (repeated) late record, never its count.
+const maxLateOrigins = 1000
+
+// addBuyer adds a purchaser; it reports whether the set changed.
+func (m *Minute) addBuyer(user string) bool {
+	i, found := slices.BinarySearch(m.Buyers, user)
+	if found {
+		return false
+	}
+	m.Buyers = slices.Insert(m.Buyers, i, user)
+	return true
+}
+
+// Part is one partition's source clocks and closed frontier (package windows).
+type Part struct {
+	windows.Clocks
 }
 
 // Value is the group table's value; exactly one field is set, according to the key's kind.
@@ -106,6 +128,7 @@ type Value struct {
 	User   *User       `json:"user,omitempty"`
 	Part   *Part       `json:"part,omitempty"`
 	Minute *Minute     `json:"minute,omitempty"`
+	Global *Global     `json:"global,omitempty"`
 	Spikes *SpikeState `json:"spikes,omitempty"`
 }
 
@@ -132,10 +155,12 @@ func (ValueCodec) Decode(b []byte) (any, error) {
 
 // Note kinds carried on the loopback topic.
 const (
-	noteEvent  = "event"  // user stage → partition: one admitted event
-	noteLate   = "late"   // partition → minute: a late event's contribution
-	noteClose  = "close"  // partition → minute: a window closed with these counts
-	noteClosed = "closed" // partition → spikes: the partition's closed frontier moved
+	noteEvent    = "event"    // user stage → minute: one activity event or purchase line
+	noteClock    = "clock"    // user stage → partition: a raw activity source reached a window
+	noteClose    = "close"    // partition → minute: the partition's watermark closed the window
+	noteStart    = "start"    // partition → spikes: the first window the partition closes
+	noteReport   = "report"   // minute → global minute: the partition's activity of a closed window
+	noteComplete = "complete" // global minute → spikes: every partition closed it
 )
 
 // note is a loopback message between the stages of the processor.
@@ -145,18 +170,13 @@ type note struct {
 	Input  string `json:"i,omitempty"` // inputActivity or inputPurchases
 	Time   int64  `json:"t,omitempty"` // event time, Unix ms
 	Type   string `json:"ty,omitempty"`
-	User   string `json:"u,omitempty"` // pseudonym, for the late topic
-	// NewActive / NewPurchaser: this event is the one that made the user count in its window.
-	NewActive    bool   `json:"na,omitempty"`
-	NewPurchaser bool   `json:"np,omitempty"`
-	Expired      bool   `json:"x,omitempty"`
-	Part         int32  `json:"p"`
-	Parts        int    `json:"ps,omitempty"`
-	Start        int64  `json:"s,omitempty"` // window start (late, close)
-	Counts       Counts `json:"c,omitempty"`
-	// Frontier: every window starting before it is closed in Part (closed).
-	Frontier int64            `json:"f,omitempty"`
-	Closed   map[int64]Counts `json:"cl,omitempty"` // windows closed by this move (closed)
+	User   string `json:"u,omitempty"` // pseudonym
+	// NewActive: this event is the one that made the user active in its window.
+	NewActive bool             `json:"na,omitempty"`
+	Source    string           `json:"src,omitempty"` // clock: raw topic/partition
+	Part      int32            `json:"p"`
+	Start     int64            `json:"s,omitempty"` // window start (clock, close, start, report)
+	Events    map[string]int64 `json:"e,omitempty"` // report, complete
 }
 
 // noteCodec encodes loopback notes as JSON.
@@ -178,8 +198,8 @@ func (noteCodec) Decode(b []byte) (any, error) {
 	return n, nil
 }
 
-// LateEvent is a record of the late topic: an event that reached its partition after its window
-// closed (still counted in Redis while within the retention), or after the retention (dropped).
+// LateEvent is a record of the late topic: an activity event that reached its partition's minute
+// after the watermark closed it (still counted in Redis), or beyond the retention (dropped).
 type LateEvent struct {
 	User    string `json:"user"` // pseudonym
 	Input   string `json:"input"`

@@ -1,0 +1,197 @@
+package realtime_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/shopease/shopease/codecs"
+	"github.com/shopease/shopease/event"
+	"github.com/shopease/shopease/processors/cluster"
+	"github.com/shopease/shopease/processors/fence"
+	"github.com/shopease/shopease/processors/realtime"
+	"github.com/shopease/shopease/processors/topology"
+	"github.com/shopease/shopease/pseudonym"
+	"github.com/shopease/shopease/tables"
+	"github.com/shopease/shopease/testenv"
+)
+
+// envBenchEvents sizes BenchmarkRealtime (default 100,000 clean events).
+const envBenchEvents = "BENCH_REALTIME_EVENTS"
+
+// BenchmarkRealtime measures the realtime processor alone, Pebble tables, Redis sink on: clean
+// events (activity, and one purchase line in 20) are written to the clean topics first, as the
+// gateways would (pseudonymous keys, origin headers), then the processor starts and the time from
+// its first committed record to lag 0 on its inputs and loop gives events/s. The events cover
+// live traffic: 2,000 users, 1,000 events per minute of event time, in time order per raw
+// partition. Metrics: events/s, and Redis commands per event (every command the sink sent,
+// counted by a client hook: the steady-state figure of issue 7's "≤ 1 per 100").
+//
+// On the embedded broker and miniredis by default; with SHOPEASE_TEST_KAFKA and
+// SHOPEASE_TEST_REDIS set (testenv/real.sh env), on the real servers (sub-benchmark "real").
+func BenchmarkRealtime(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv(envBenchEvents); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v <= 0 {
+			b.Fatalf("%s=%q: want a positive number", envBenchEvents, s)
+		}
+		n = v
+	}
+	b.Run(testenv.NameEmbedded, func(b *testing.B) {
+		benchRealtime(b, testenv.EmbeddedKafka(b), testenv.EmbeddedRedis(b), n)
+	})
+	if os.Getenv(testenv.EnvKafka) != "" || testenv.RequireReal() {
+		b.Run(testenv.NameReal, func(b *testing.B) {
+			benchRealtime(b, testenv.RealKafka(b), testenv.RealRedis(b), n)
+		})
+	}
+}
+
+func benchRealtime(b *testing.B, k testenv.Kafka, r testenv.Redis, n int) {
+	var rates, cmds []float64
+	for i := 0; i < b.N; i++ {
+		rate, perEvent := runRealtimeOnce(b, k, r, n)
+		b.Logf("run %d: %d events at %.0f events/s, %.5f Redis commands per event", i+1, n, rate, perEvent)
+		rates, cmds = append(rates, rate), append(cmds, perEvent)
+	}
+	b.ReportMetric(median(rates), "events/s")
+	b.ReportMetric(median(cmds), "redis-cmds/event")
+}
+
+func runRealtimeOnce(b *testing.B, k testenv.Kafka, r testenv.Redis, n int) (rate, cmdsPerEvent float64) {
+	b.StopTimer()
+	ns := testenv.Namespace(b)
+	cfg := cluster.Config{Brokers: k.Brokers(), Namespace: ns, DataDir: b.TempDir(),
+		Pseudonyms: pseudonym.Demo(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Storage:        func(dir string) storage.Builder { return tables.NewBuilder(dir) },
+		RedisKeyPrefix: testenv.KeyPrefix(b, r)}
+	if _, err := cfg.EnsureTopics(4); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := realtime.EnsureOutputs(cfg); err != nil {
+		b.Fatal(err)
+	}
+	produceClean(b, cfg, n)
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
+	defer rdb.Close()
+	cc := &commandCounter{}
+	rdb.AddHook(cc)
+	inputs := []goka.Stream{ns.Stream(topology.CleanActivity), ns.Stream(topology.CleanTransactions),
+		goka.Stream(string(ns.Group(realtime.Group)) + "-loop")}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	b.StartTimer()
+	go func() { done <- realtime.RunWith(ctx, cfg, realtime.RunSettings{Redis: rdb}) }()
+	var first, last time.Time
+	deadline := time.Now().Add(10 * time.Minute)
+	total := int64(-1)
+	for time.Now().Before(deadline) {
+		lag, err := cfg.Lag(ns.Group(realtime.Group), inputs...)
+		now := time.Now()
+		if err == nil {
+			if total < 0 {
+				total = lag
+			}
+			if first.IsZero() && lag < total {
+				first = now
+			}
+			if lag == 0 && !first.IsZero() {
+				last = now
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.StopTimer()
+	// Steady state: the sink's commands while processing, plus its final flush of what changed.
+	time.Sleep(1500 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatalf("run: %v", err)
+	}
+	if last.IsZero() {
+		b.Fatalf("lag not 0 after 10 min")
+	}
+	return float64(n) / last.Sub(first).Seconds(), float64(cc.n.Load()) / float64(n)
+}
+
+// produceClean writes n clean events (one purchase line in 20) to the clean topics, keyed by
+// pseudonym, each stamped with a raw origin: activity from raw partition user%4, purchase lines
+// round-robin over the raw transactions partitions, offsets increasing per raw partition.
+func produceClean(b *testing.B, cfg cluster.Config, n int) {
+	ns := cfg.Namespace
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	start := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	types := []event.ActivityType{event.PageView, event.ProductView, event.ProductView, event.AddToCart}
+	rawAct, rawTx := string(ns.Stream(topology.Activity)), string(ns.Stream(topology.Transactions))
+	actOff, txOff := make([]int64, 4), make([]int64, 4)
+	ctx := context.Background()
+	for i := range n {
+		u := (i * 7919) % 2000
+		user := fmt.Sprintf("v1.bench-user-%04d", u)
+		at := start.Add(time.Duration(i) * 60 * time.Millisecond) // 1,000 events per minute
+		var (
+			topic string
+			o     fence.Origin
+			v     []byte
+			err   error
+		)
+		if i%20 == 19 {
+			rp := int32(i/20) % 4
+			topic, o = string(ns.Stream(topology.CleanTransactions)), fence.Origin{Topic: rawTx, Partition: rp, Offset: txOff[rp]}
+			txOff[rp]++
+			v, err = codecs.TransactionLine{}.Encode(&event.TransactionLine{LineID: "l" + strconv.Itoa(i), OrderID: "o" + strconv.Itoa(i),
+				Type: event.Purchase, UserID: user, ProductID: "P1", Quantity: 1, UnitPrice: 1000, Time: at})
+		} else {
+			rp := int32(u % 4)
+			topic, o = string(ns.Stream(topology.CleanActivity)), fence.Origin{Topic: rawAct, Partition: rp, Offset: actOff[rp]}
+			actOff[rp]++
+			v, err = codecs.Activity{}.Encode(&event.Activity{EventID: "e" + strconv.Itoa(i), UserID: user,
+				Type: types[i%len(types)], ProductID: "P1", Time: at})
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec := &kgo.Record{Topic: topic, Key: []byte(user), Value: v,
+			Headers: []kgo.RecordHeader{{Key: fence.Header, Value: []byte(o.String())}}}
+		cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+			if err != nil {
+				b.Errorf("produce: %v", err)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
