@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopease/shopease/generate"
 	"github.com/shopease/shopease/testenv"
 )
 
@@ -31,14 +30,7 @@ func TestReportUsage(t *testing.T) {
 // TestReportLive runs `shopease run` over a replayed Tiny history and asks `report --live
 // monthly-revenue --format csv` until it prints the generator's truth, on both Kafkas.
 func TestReportLive(t *testing.T) {
-	dir := t.TempDir()
-	if out, code := runMain(t, "generate", "--preset", "tiny", "--out", dir+"/h"); code != 0 {
-		t.Fatalf("generate: %s", out)
-	}
-	truth, err := generate.LoadTruth(dir + "/h/truth.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, truth := tinyHistory(t)
 	want := "month,gross,refunds,returns,net,orders,net_change,net_change_pct\n"
 	for i, m := range truth.Months {
 		change, pct := "", ""

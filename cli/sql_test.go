@@ -22,14 +22,7 @@ import (
 // transaction lines (the truth's accepted lines). `shopease report` from the lake then prints
 // byte for byte what `report --live` prints from the tables.
 func TestSQLOnFreshDemoLake(t *testing.T) {
-	dir := t.TempDir()
-	if out, code := runMain(t, "generate", "--preset", "tiny", "--out", dir+"/h"); code != 0 {
-		t.Fatalf("generate: %s", out)
-	}
-	truth, err := generate.LoadTruth(dir + "/h/truth.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, truth := tinyHistory(t)
 	accepted := truth.Datasets[generate.DatasetTransactions].Accepted
 	testenv.ForEachKafka(t, func(t *testing.T, k testenv.Kafka) {
 		common := startCLIPipeline(t, k, dir+"/h", "--archive=false")
@@ -129,6 +122,20 @@ func TestSQLOnDemoCommandLake(t *testing.T) {
 		time.Sleep(2 * time.Second)
 	}
 	t.Logf("the demo's lake in %s: %s", lakeDir, strings.ReplaceAll(got, "\n", " "))
+}
+
+// tinyHistory generates a Tiny history with `shopease generate` into dir/h and reads its truth.
+func tinyHistory(t *testing.T) (dir string, truth *generate.Truth) {
+	t.Helper()
+	dir = t.TempDir()
+	if out, code := runMain(t, "generate", "--preset", "tiny", "--out", dir+"/h"); code != 0 {
+		t.Fatalf("generate: %s", out)
+	}
+	truth, err := generate.LoadTruth(dir + "/h/truth.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, truth
 }
 
 // startCLIPipeline creates the topics of a fresh namespace on k, replays the history in dir into

@@ -7,8 +7,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -18,15 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lovoo/goka/storage"
-
 	"github.com/shopease/shopease/lake"
 	"github.com/shopease/shopease/lakesql"
-	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/transactions"
-	"github.com/shopease/shopease/pseudonym"
 	"github.com/shopease/shopease/replay"
-	"github.com/shopease/shopease/tables"
 	"github.com/shopease/shopease/testenv"
 )
 
@@ -68,21 +61,7 @@ func TestOnlineRetailFullSQL(t *testing.T) {
 // archives the clean lines and compares the SQL reports with want.
 func compareRetailSQL(t *testing.T, k testenv.Kafka, dir string, want *retail, topMonth string) {
 	began := time.Now()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := cluster.Config{
-		Brokers: k.Brokers(), Namespace: testenv.Namespace(t), DataDir: t.TempDir(),
-		Pseudonyms: pseudonym.Demo(), Logger: logger,
-		Storage: func(dir string) storage.Builder { return tables.NewBuilder(dir) },
-	}
-	if _, err := cfg.EnsureTopics(4); err != nil {
-		t.Fatal(err)
-	}
-	rc := replay.DefaultConfig()
-	rc.Paths, rc.Brokers, rc.Namespace, rc.Profile = []string{dir}, cfg.Brokers, cfg.Namespace, replay.ProfileOnlineRetail
-	rc.ManifestPath, rc.RejectsPath = filepath.Join(t.TempDir(), "manifest.json"), ""
-	if _, err := replay.Run(context.Background(), rc, logger); err != nil {
-		t.Fatalf("replay: %v", err)
-	}
+	cfg := replayed(t, k, dir, replay.ProfileOnlineRetail, []string{lake.Transactions})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- transactions.Run(ctx, cfg) }()

@@ -63,7 +63,7 @@ func TestThreeWayGenerated(t *testing.T) {
 
 func threeWay(t *testing.T, k testenv.Kafka, dir string, truth *generate.Truth, datasets []string) {
 	ctx := context.Background()
-	cfg := replayed(t, k, dir, datasets)
+	cfg := replayed(t, k, dir, "", datasets)
 	stop := startGroup(t, cfg)
 	live := waitLive(t, cfg, truth)
 
@@ -231,8 +231,8 @@ func checkProductMonths(t *testing.T, db *lakesql.DB, truth *generate.Truth) {
 }
 
 // replayed returns the configuration of a fresh namespace on k with the datasets of dir replayed
-// into it.
-func replayed(t *testing.T, k testenv.Kafka, dir string, datasets []string) cluster.Config {
+// into it (dir/<dataset>; with a replay profile, dir itself holds that profile's files).
+func replayed(t *testing.T, k testenv.Kafka, dir, profile string, datasets []string) cluster.Config {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := cluster.Config{
@@ -247,6 +247,9 @@ func replayed(t *testing.T, k testenv.Kafka, dir string, datasets []string) clus
 	for _, ds := range datasets {
 		rc := replay.DefaultConfig()
 		rc.Paths, rc.Brokers, rc.Namespace, rc.Dataset = []string{filepath.Join(dir, ds)}, cfg.Brokers, cfg.Namespace, ds
+		if profile != "" {
+			rc.Paths[0], rc.Profile = dir, profile
+		}
 		rc.ManifestPath, rc.RejectsPath = filepath.Join(t.TempDir(), "manifest.json"), ""
 		if _, err := replay.Run(context.Background(), rc, logger); err != nil {
 			t.Fatalf("replay %s: %v", ds, err)
