@@ -14,6 +14,7 @@ import (
 	"github.com/shopease/shopease/processors/feedback"
 	"github.com/shopease/shopease/processors/inventory"
 	"github.com/shopease/shopease/processors/journeys"
+	"github.com/shopease/shopease/processors/realtime"
 	"github.com/shopease/shopease/processors/sales"
 	"github.com/shopease/shopease/processors/transactions"
 )
@@ -32,9 +33,7 @@ var all = []runner{
 	{"feedback", feedback.Run},
 	{"sales", sales.Run},
 	{"journeys", journeys.Run},
-	// realtime (processors/realtime) is not run here yet: under SIGKILL its tables and loop topic
-	// still depend on arrival order (systemtest.TestKillRestartIsExact), and it processes ~660
-	// events/s. Run it alone with realtime.Run until both are fixed (issue 7).
+	{"realtime", realtime.Run},
 }
 
 // Run runs every processor of the ShopEase group until ctx is done or one fails; a failure stops
