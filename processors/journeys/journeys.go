@@ -163,7 +163,8 @@ func (p *processor) tick(ctx goka.Context, o fence.Origin, at time.Time, repeat 
 	step := at.UTC().Truncate(ClockStep)
 	p.mu.Lock()
 	last, ok := p.clocks[k]
-	send := repeat || !ok || step.After(last) || p.resumed(k, o)
+	// resumed first: it must forget the marker whichever reason sends.
+	send := p.resumed(k, o) || repeat || !ok || step.After(last)
 	if step.After(last) {
 		p.clocks[k] = step
 	}
@@ -246,7 +247,7 @@ func (p *processor) tickOrder(ctx goka.Context, o fence.Origin, order string, re
 	k := clockKey{ctx.Partition(), o.Topic + "/" + strconv.Itoa(int(o.Partition))}
 	p.mu.Lock()
 	last, ok := p.orders[k]
-	send := repeat || !ok || order > last || p.resumed(k, o)
+	send := p.resumed(k, o) || repeat || !ok || order > last
 	if order > last {
 		p.orders[k] = order
 	}
