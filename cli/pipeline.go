@@ -42,13 +42,14 @@ func (p *pipelineFlags) lake(cfg cluster.Config) string {
 }
 
 // restoring makes the processors' Pebble storage restore a partition from the newest snapshot
-// when it has no local state; goka then replays only the changelog after the snapshot's offsets.
+// when it has no local state (the snapshot's sstables ingested, then the changelog tail after its
+// offsets replayed with franz-go, so goka finds the partition recovered).
 // Open partitions are listed in reg (nil: none) for the /metrics table sizes and recovery.
 func (p *pipelineFlags) restoring(e *env, cfg *cluster.Config, reg *tables.Registry) {
 	lakeDir := p.lake(*cfg)
 	cfg.Storage = func(dir string) storage.Builder {
 		inner := tables.NewBuilder(dir, tables.WithLogger(e.log), tables.WithHighWaterMark(cfg.HighWaterMark), tables.WithRegistry(reg))
-		return compaction.RestoringBuilder(lakeDir, dir, inner, compaction.WithLogger(e.log), compaction.WithHighWaterMark(cfg.HighWaterMark))
+		return compaction.RestoringBuilder(lakeDir, dir, inner, compaction.WithLogger(e.log), compaction.WithTail(cfg.Brokers))
 	}
 }
 
