@@ -193,7 +193,7 @@ func (c *Config) storage(dir string) storage.Builder {
 	if c.Storage == nil {
 		return storage.MemoryBuilder()
 	}
-	return c.Storage(dir)
+	return c.guardStale(dir, c.Storage(dir))
 }
 
 // EmitterOptions returns the goka options of an emitter.
