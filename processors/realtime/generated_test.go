@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -14,13 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shopease/shopease/codecs"
 	"github.com/shopease/shopease/generate"
 	"github.com/shopease/shopease/processors/activity"
 	"github.com/shopease/shopease/processors/cluster"
+	"github.com/shopease/shopease/processors/fence"
 	"github.com/shopease/shopease/processors/realtime"
+	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/processors/transactions"
 	"github.com/shopease/shopease/pseudonym"
 	"github.com/shopease/shopease/redissink"
@@ -32,7 +37,9 @@ import (
 // TestGeneratedHistoryInRedis replays a Tiny generated history (clickstream, then transactions)
 // into each Kafka, runs the two gateways and the realtime processor writing to each Redis, and
 // compares Redis with the generator's truth: every minute's active users, purchasers, events and
-// events per type, no other minute, and alerts on "events" at exactly the injected spikes.
+// events per type, no other minute, and alerts on "events" at exactly the injected spikes before
+// the detector's frontier — which must be where the clean activity says the last windows stay
+// open (expectedFrontier: the input ends, so they wait for more).
 func TestGeneratedHistoryInRedis(t *testing.T) {
 	dir := t.TempDir()
 	gcfg := generate.Tiny()
@@ -58,7 +65,7 @@ func TestGeneratedHistoryInRedis(t *testing.T) {
 			stop := startPipeline(t, cfg, realtime.RunSettings{Redis: sinkRdb,
 				RedisOptions: []redissink.Option{redissink.WithFlushInterval(100 * time.Millisecond)}})
 			defer stop()
-			waitForTruth(t, rdb, prefix, truth, 3*time.Minute)
+			waitForTruth(t, cfg, rdb, prefix, truth, 3*time.Minute)
 			// A replayed history touches every minute of three days within seconds: this is the
 			// worst case (about one command per minute written), not the steady state
 			// (redissink.TestCommandsPerEvent).
@@ -95,7 +102,7 @@ func TestRestartKeepsWindows(t *testing.T) {
 	stop = startPipeline(t, cfg, rs)
 	defer stop()
 	replayDataset(t, cfg, dir, generate.DatasetTransactions)
-	waitForTruth(t, rdb, prefix, truth, 2*time.Minute)
+	waitForTruth(t, cfg, rdb, prefix, truth, 2*time.Minute)
 }
 
 func pipelineConfig(t *testing.T, k testenv.Kafka, prefix string) cluster.Config {
@@ -218,8 +225,8 @@ func readRedis(ctx context.Context, rdb *redis.Client, prefix string) (map[int64
 	return out, spikes, nil
 }
 
-// diffTruth lists the differences between Redis and the truth (at most 5, then a count).
-func diffTruth(got map[int64]minuteView, spikes []string, truth *generate.Truth) []string {
+// diffMinutes lists the minutes where Redis differs from the truth.
+func diffMinutes(got map[int64]minuteView, truth *generate.Truth) []string {
 	var diffs []string
 	seen := map[int64]bool{}
 	for _, m := range truth.Minutes {
@@ -234,41 +241,138 @@ func diffTruth(got map[int64]minuteView, spikes []string, truth *generate.Truth)
 			diffs = append(diffs, fmt.Sprintf("%s: in redis %v, not in the truth", time.Unix(sec, 0).UTC().Format(time.RFC3339), got[sec]))
 		}
 	}
-	var want []string
-	for _, s := range truth.Spikes {
-		want = append(want, s.Minute.UTC().Format(time.RFC3339))
-	}
-	if fmt.Sprint(spikes) != fmt.Sprint(want) {
-		diffs = append(diffs, fmt.Sprintf("spike alerts %v, truth %v", spikes, want))
-	}
 	sort.Strings(diffs)
-	if len(diffs) > 5 {
-		diffs = append(diffs[:5], fmt.Sprintf("... %d differences in all", len(diffs)))
-	}
 	return diffs
 }
 
-// waitForTruth polls Redis until it equals the truth, failing with the differences at timeout.
-func waitForTruth(t *testing.T, rdb *redis.Client, prefix string, truth *generate.Truth, timeout time.Duration) {
+// diffSpikes compares the alerted minutes with the truth's spikes before frontier (later
+// minutes are not judged yet).
+func diffSpikes(spikes []string, truth *generate.Truth, frontier time.Time) []string {
+	var want []string
+	for _, s := range truth.Spikes {
+		if s.Minute.Before(frontier) {
+			want = append(want, s.Minute.UTC().Format(time.RFC3339))
+		}
+	}
+	if fmt.Sprint(spikes) != fmt.Sprint(want) {
+		return []string{fmt.Sprintf("spike alerts %v, truth before %s %v", spikes, frontier.Format(time.RFC3339), want)}
+	}
+	return nil
+}
+
+// expectedFrontier is where the spike detector must stand once everything is processed,
+// computed from the clean activity topic alone: per partition and raw source the window of the
+// latest event; a partition closes the windows ending a grace before its oldest source's; the
+// detector judges up to the least advanced partition. Windows after it wait for more input.
+func expectedFrontier(t *testing.T, cfg cluster.Config) time.Time {
+	t.Helper()
+	const minute = int64(time.Minute / time.Millisecond)
+	grace := int64(2 * time.Minute / time.Millisecond)
+	latest := map[int32]map[string]int64{} // partition → raw source → latest window start
+	for _, r := range testenv.ReadTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.CleanActivity))) {
+		a, err := codecs.DecodeActivity(r.Value)
+		if err != nil {
+			t.Fatalf("clean activity record: %v", err)
+		}
+		var src string
+		for _, h := range r.Headers {
+			if h.Key == fence.Header {
+				o, err := fence.ParseOrigin(string(h.Value))
+				if err != nil {
+					t.Fatal(err)
+				}
+				src = o.Topic + "/" + strconv.Itoa(int(o.Partition))
+			}
+		}
+		if latest[r.Partition] == nil {
+			latest[r.Partition] = map[string]int64{}
+		}
+		ms := a.Time.UnixMilli()
+		latest[r.Partition][src] = max(latest[r.Partition][src], ms-ms%minute)
+	}
+	frontier := int64(math.MaxInt64)
+	for p, srcs := range latest {
+		if len(srcs) != 4 {
+			t.Fatalf("partition %d has %d raw sources, want 4: its windows never close", p, len(srcs))
+		}
+		oldest := int64(math.MaxInt64)
+		for _, w := range srcs {
+			oldest = min(oldest, w)
+		}
+		wm := oldest - grace - minute
+		frontier = min(frontier, wm-wm%minute+minute)
+	}
+	return time.UnixMilli(frontier).UTC()
+}
+
+// detectorFrontier reads where the spike detector stands from the processor's table (through a
+// view with its own state dir: the processor's sink has a view of its own).
+func detectorFrontier(t *testing.T, cfg cluster.Config) (time.Time, error) {
+	cfg.DataDir = t.TempDir()
+	tbl := cfg.Namespace.Table(realtime.Group)
+	v, err := goka.NewView(cfg.Brokers, tbl, realtime.ValueCodec{}, cfg.ViewOptions(tbl)...)
+	if err != nil {
+		return time.Time{}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- v.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-v.WaitRunning():
+	case <-ctx.Done():
+		return time.Time{}, ctx.Err()
+	}
+	val, err := v.Get(realtime.SpikesKey)
+	if err != nil {
+		return time.Time{}, err
+	}
+	s, _ := val.(*realtime.Value)
+	if s == nil || s.Spikes == nil || !s.Spikes.Started {
+		return time.Time{}, errors.New("no spike detector state")
+	}
+	return time.UnixMilli(s.Spikes.Done).UTC(), nil
+}
+
+// waitForTruth polls Redis until it equals the truth and the detector stands at the expected
+// frontier, failing with the differences at timeout.
+func waitForTruth(t *testing.T, cfg cluster.Config, rdb *redis.Client, prefix string, truth *generate.Truth, timeout time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
 	start := time.Now()
+	var frontier time.Time
 	for {
 		got, spikes, err := readRedis(ctx, rdb, prefix)
-		diffs := diffTruth(got, spikes, truth)
+		diffs := diffMinutes(got, truth)
+		if err == nil && len(diffs) == 0 && frontier.IsZero() {
+			// Every minute equals the truth: every event is in, and the clean topic is complete.
+			frontier = expectedFrontier(t, cfg)
+		}
+		if frontier.IsZero() {
+			diffs = append(diffs, "spikes not compared yet")
+		} else {
+			diffs = append(diffs, diffSpikes(spikes, truth, frontier)...)
+			if done, derr := detectorFrontier(t, cfg); derr != nil || !done.Equal(frontier) {
+				diffs = append(diffs, fmt.Sprintf("spike detector at %v (%v), expected %v", done, derr, frontier))
+			}
+		}
 		if err == nil && len(diffs) == 0 {
-			t.Logf("Redis equals the truth after %v: %d minutes, %d spikes", time.Since(start).Round(time.Millisecond),
-				len(truth.Minutes), len(truth.Spikes))
+			t.Logf("Redis equals the truth after %v: %d minutes, %d spikes judged (up to %s; %d minutes after it wait for more input)",
+				time.Since(start).Round(time.Millisecond), len(truth.Minutes), len(spikes), frontier.Format(time.RFC3339),
+				int(truth.End.Sub(frontier)/time.Minute))
 			return
 		}
 		if time.Now().After(deadline) {
+			if len(diffs) > 6 {
+				diffs = append(diffs[:5], fmt.Sprintf("... %d differences in all", len(diffs)))
+			}
 			t.Fatalf("Redis differs from the truth after %v (err %v):\n%s", timeout, err, joinLines(diffs))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
 }
-
 func joinLines(s []string) string {
 	out := ""
 	for _, l := range s {
