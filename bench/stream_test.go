@@ -35,6 +35,8 @@ import (
 // Knobs of BenchmarkStream (environment, so that scripts/bench.sh and a developer can size a run):
 //
 //	BENCH_STREAM_EVENTS      rows of the generated history (default 500,000)
+//	BENCH_GATEWAY_EVENTS     rows of BenchmarkStreamActivityGateway's history (default 800,000:
+//	                         its catch-up must last many of goka's 1 s commit intervals)
 //	BENCH_STREAM_LOAD        offered load of the latency phase as a fraction of the same run's
 //	                         sustained rate (default 0.5)
 //	BENCH_STREAM_TIMEOUT     how long the catch-up phase may take (default 10m)
@@ -44,6 +46,7 @@ import (
 //	BENCH_STREAM_CPUPROFILE  file: CPU profile of the catch-up phase (the processor group under load)
 const (
 	envStreamEvents  = "BENCH_STREAM_EVENTS"
+	envGatewayEvents = "BENCH_GATEWAY_EVENTS"
 	envStreamLoad    = "BENCH_STREAM_LOAD"
 	envStreamTimeout = "BENCH_STREAM_TIMEOUT"
 	envStreamLoadFor = "BENCH_STREAM_LOAD_FOR"
@@ -62,12 +65,16 @@ const (
 //     ends), and probe purchases are produced every 10 ms meanwhile;
 //     a probe's latency is from its produce call to its record being read from the end of the
 //     chain (see probe.go).
-func BenchmarkStream(b *testing.B) { benchStream(b, wholeGroup, true) }
+func BenchmarkStream(b *testing.B) {
+	benchStream(b, wholeGroup, envInt(b, envStreamEvents, 500_000), true)
+}
 
 // BenchmarkStreamActivityGateway is the catch-up phase for the activity gateway alone (validate,
 // pseudonymize, emit; no table): the per-message cost of goka + sarama + codecs + fence that every
 // processor pays, and so the ceiling of any processor of the group.
-func BenchmarkStreamActivityGateway(b *testing.B) { benchStream(b, activityGateway, false) }
+func BenchmarkStreamActivityGateway(b *testing.B) {
+	benchStream(b, activityGateway, envInt(b, envGatewayEvents, 800_000), false)
+}
 
 // pipeline is what a stream benchmark runs: processors, the groups whose lag says they are done,
 // and how many of the replayed records they process.
@@ -88,9 +95,8 @@ var activityGateway = pipeline{
 	events: func(s *replay.Summary) int64 { return s.Datasets[generate.DatasetActivity].Sent },
 }
 
-func benchStream(b *testing.B, pl pipeline, withLatency bool) {
+func benchStream(b *testing.B, pl pipeline, events int, withLatency bool) {
 	brokers := realBrokers(b)
-	events := envInt(b, envStreamEvents, 500_000)
 	load := envFloat(b, envStreamLoad, 0.5)
 	timeout := envDuration(b, envStreamTimeout, 10*time.Minute)
 	loadFor := envDuration(b, envStreamLoadFor, 30*time.Second)
