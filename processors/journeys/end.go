@@ -22,10 +22,10 @@ import (
 // two runs works either way round: the first run's markers leave the other input without any.
 //
 // A record of a source at a greater raw offset than its marker (a later replay, a live producer)
-// ends that: the schedule keeps, per source, the newest marker's offset, the newest announced
-// and the greatest record offset reported since (SignalClock and SignalOrders carry it), all only
-// moving forward, so a redelivered signal changes nothing. Until the next markers the usual rules
-// hold again. Orders released at the end stay released; a line of one arriving later is a
+// ends that: the schedule keeps, per source, the newest marker's offset, the newest announced,
+// and which marker a record has been reported after (SignalClock and SignalOrders carry the
+// record's offset), all only moving forward, so a redelivered signal changes nothing and the
+// stored state depends on the input alone. Until the next markers the usual rules hold again. Orders released at the end stay released; a line of one arriving later is a
 // LateLine.
 
 // orderAfterAll is the order mark at the end of input: above every order id (valid UTF-8 never
@@ -44,8 +44,9 @@ type End struct {
 	// the newest announced for it by any marker.
 	Marker int64 `json:"m,omitempty"`
 	Want   int64 `json:"w,omitempty"`
-	// Seen is the raw offset + 1 of the newest record of the source reported since its first
-	// marker or announcement: above Marker, the source delivers again.
+	// Seen is the Marker that a record of the source has been reported after (a later replay):
+	// while it equals Marker, the source delivers again. It holds the marker, not the record's
+	// offset, so that the stored state does not depend on which record happened to report.
 	Seen int64 `json:"n,omitempty"`
 }
 
@@ -59,11 +60,12 @@ func (u *User) EndInput(source string, next int64, announced map[string]int64) {
 	}
 }
 
-// See records that source has delivered a record at raw offset next-1. Only a source with a
-// marker or an announcement needs it; offsets only move forward.
+// See records that source has delivered a record at raw offset next-1. Only a record after the
+// source's marker counts (a redelivered older one changes nothing).
 func (u *User) See(source string, next int64) {
-	if i := slices.IndexFunc(u.Ends, func(e End) bool { return e.Source == source }); i >= 0 {
-		u.Ends[i].Seen = max(u.Ends[i].Seen, next)
+	i := slices.IndexFunc(u.Ends, func(e End) bool { return e.Source == source })
+	if i >= 0 && u.Ends[i].Marker > 0 && next > u.Ends[i].Marker {
+		u.Ends[i].Seen = u.Ends[i].Marker
 	}
 }
 

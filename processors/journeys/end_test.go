@@ -44,7 +44,7 @@ func TestAtEnd(t *testing.T) {
 			t.Errorf("%s: at end %v, want %v (ends %+v)", st.name, got, st.want, u.Ends)
 		}
 	}
-	want := []End{{Source: "act/0", Marker: 12, Want: 12, Seen: 11}, {Source: "tx/0", Marker: 6, Want: 6, Seen: 5}}
+	want := []End{{Source: "act/0", Marker: 12, Want: 12, Seen: 9}, {Source: "tx/0", Marker: 6, Want: 6, Seen: 4}}
 	if !reflect.DeepEqual(u.Ends, want) {
 		t.Errorf("ends %+v\nwant %+v", u.Ends, want)
 	}
@@ -149,7 +149,7 @@ func TestEndOfInputReleasesTheLastOrders(t *testing.T) {
 		t.Errorf("outcomes %v, want the 5 records accepted and nothing for the markers", got)
 	}
 	sched := h.tt.TableValue(table, ScheduleKey(0)).(*User)
-	want := []End{{Source: h.rawActivity + "/0", Marker: 5, Want: 5, Seen: 4}, {Source: h.rawTransactions + "/0", Marker: 7, Want: 7, Seen: 6}}
+	want := []End{{Source: h.rawActivity + "/0", Marker: 5, Want: 5, Seen: 3}, {Source: h.rawTransactions + "/0", Marker: 7, Want: 7, Seen: 5}}
 	if len(sched.Timers) != 0 || !reflect.DeepEqual(sched.Ends, want) {
 		t.Errorf("schedule timers %+v ends %+v; want none and %+v", sched.Timers, sched.Ends, want)
 	}
