@@ -103,11 +103,23 @@ func truncateLargest(t *testing.T, root string, parts ...string) string {
 	return filepath.Dir(best)
 }
 
-// exitsWithin reports whether the current process of g exits within d, with its output.
+// exitsWithin reports whether the current process of g has exited or exits within d, with its
+// output.
 func exitsWithin(g *group, d time.Duration) (bool, string) {
 	p := g.cur
 	select {
-	case <-p.done:
+	case err := <-p.done:
+		p.done <- err // for a later kill
+		g.cur = nil
+		return true, p.output()
+	default:
+	}
+	if d == 0 {
+		return false, ""
+	}
+	select {
+	case err := <-p.done:
+		p.done <- err
 		g.cur = nil
 		return true, p.output()
 	case <-time.After(d):
