@@ -17,8 +17,8 @@ run: build ## the demo: embedded Kafka-protocol broker and Redis, no servers to 
 test: ## every test, against embedded AND real Kafka + redis-server (fetched, started, stopped here)
 	bash scripts/test.sh
 
-test-faults: ## the long fault suite (kills, outages; build tag faults) on real Kafka + redis-server
-	GOTEST_FLAGS="-tags faults -run ^(TestFault|TestRedisOutage|TestEmptyRedisRebuilt)" TEST_TIMEOUT=60m bash scripts/test.sh
+test-faults: ## the fault-tolerance suite, 11 cases (build tag faults; docs/reliability.md) on real Kafka + redis-server
+	bash scripts/faults.sh
 
 test-fast: ## unit tests and embedded-environment tests only (real-server tests skip and say so)
 	$(GO) test -count=1 ./...
