@@ -132,11 +132,14 @@ type Value struct {
 	Spikes *SpikeState `json:"spikes,omitempty"`
 }
 
-// ValueCodec encodes Value as JSON.
+// ValueCodec encodes Value: a user row in the binary form (binary.go), the other rows as JSON.
 type ValueCodec struct{}
 
 // Encode encodes a *Value.
 func (ValueCodec) Encode(v any) ([]byte, error) {
+	if val, ok := v.(*Value); ok && val.User != nil {
+		return encodeUser(val.User), nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("realtime: encode value: %w", err)
@@ -146,6 +149,13 @@ func (ValueCodec) Encode(v any) ([]byte, error) {
 
 // Decode decodes a *Value.
 func (ValueCodec) Decode(b []byte) (any, error) {
+	if len(b) > 0 && b[0] == binUser {
+		u, err := decodeUser(b)
+		if err != nil {
+			return nil, err
+		}
+		return &Value{User: u}, nil
+	}
 	v := &Value{}
 	if err := json.Unmarshal(b, v); err != nil {
 		return nil, fmt.Errorf("realtime: decode value: %w", err)
@@ -179,10 +189,13 @@ type note struct {
 	Events    map[string]int64 `json:"e,omitempty"` // report, complete
 }
 
-// noteCodec encodes loopback notes as JSON.
+// noteCodec encodes loopback notes: event notes in the binary form (binary.go), others as JSON.
 type noteCodec struct{}
 
 func (noteCodec) Encode(v any) ([]byte, error) {
+	if n, ok := v.(*note); ok && n.Kind == noteEvent {
+		return encodeEventNote(n), nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("realtime: encode note: %w", err)
@@ -191,6 +204,9 @@ func (noteCodec) Encode(v any) ([]byte, error) {
 }
 
 func (noteCodec) Decode(b []byte) (any, error) {
+	if len(b) > 0 && b[0] == binNote {
+		return decodeEventNote(b)
+	}
 	n := &note{}
 	if err := json.Unmarshal(b, n); err != nil {
 		return nil, fmt.Errorf("realtime: decode note: %w", err)

@@ -1,0 +1,62 @@
+package realtime
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/shopease/shopease/processors/fence"
+)
+
+// TestBinaryRoundTrip: user rows and event notes decode to what was encoded, byte sizes stay
+// small, and cut or garbled input is an error, never a wrong value.
+func TestBinaryRoundTrip(t *testing.T) {
+	users := []*User{
+		{},
+		{MaxA: 1709287200000, Fence: fence.Vector{{Source: "ns.shopease.activity/3", Offset: 1234567}},
+			Active: map[int64]string{1709287200000: "ns.shopease.activity/3/1234560", 1709287140000: "ns.shopease.activity/3/17"}},
+		{MaxA: -5, Fence: fence.Vector{{Source: "a/0", Offset: 1}, {Source: "b/1", Offset: 2}},
+			Active: map[int64]string{0: "b/1/2", 60000: "unknown/9/9"}}, // an origin outside the fence: kept verbatim
+	}
+	sizes := []int{}
+	for i, u := range users {
+		b, err := ValueCodec{}.Encode(&Value{User: u})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(b))
+		got, err := ValueCodec{}.Decode(b)
+		if err != nil {
+			t.Fatalf("user %d: %v", i, err)
+		}
+		if g, w := fmt.Sprintf("%+v", got.(*Value).User), fmt.Sprintf("%+v", u); g != w {
+			t.Errorf("user %d: %s, want %s", i, g, w)
+		}
+		for cut := 1; cut < len(b); cut++ {
+			if _, err := (ValueCodec{}).Decode(b[:cut]); !errors.Is(err, ErrBinary) {
+				t.Errorf("user %d cut at %d: %v, want ErrBinary", i, cut, err)
+			}
+		}
+	}
+	if fmt.Sprint(sizes) != "[4 52 33]" {
+		t.Errorf("encoded sizes %v", sizes)
+	}
+	n := &note{Kind: noteEvent, Input: inputActivity, Origin: "ns.shopease.activity/2/99", Time: 1709287212345,
+		Type: "page_view", User: "v1.abc", NewActive: true, Part: 3}
+	b, err := noteCodec{}.Encode(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := noteCodec{}.Decode(b)
+	if err != nil || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", n) {
+		t.Errorf("note: %+v (%v), want %+v", got, err, n)
+	}
+	if _, err := (noteCodec{}).Decode(append(b, 0)); !errors.Is(err, ErrBinary) {
+		t.Errorf("note with a trailing byte: %v", err)
+	}
+	// Other notes stay JSON.
+	closeNote, err := noteCodec{}.Encode(&note{Kind: noteClose, Part: 1, Start: 60000})
+	if err != nil || string(closeNote) != `{"k":"close","p":1,"s":60000}` {
+		t.Errorf("close note %s (%v)", closeNote, err)
+	}
+}
