@@ -62,20 +62,28 @@ func (c *Config) guardStale(dir string, inner storage.Builder) storage.Builder {
 
 // topicID returns the cluster's unique id of topic.
 func (c *Config) topicID(topic string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Brokers...))
 	if err != nil {
 		return "", fmt.Errorf("cluster: connect to %s: %w", strings.Join(c.Brokers, ","), err)
 	}
 	defer cl.Close()
-	details, err := kadm.NewClient(cl).ListTopics(ctx, topic)
-	if err != nil {
-		return "", fmt.Errorf("cluster: id of topic %s: %w", topic, err)
+	// A broker answers CreateTopics before its metadata lists the topic: a table created a moment
+	// ago may be unknown for a few hundred milliseconds.
+	for {
+		details, err := kadm.NewClient(cl).ListTopics(ctx, topic)
+		if err != nil {
+			return "", fmt.Errorf("cluster: id of topic %s: %w", topic, err)
+		}
+		d, ok := details[topic]
+		if ok && d.Err == nil {
+			return d.ID.String(), nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("%w: %s (%v)", ErrTopicUnknown, topic, d.Err)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
-	d, ok := details[topic]
-	if !ok || d.Err != nil {
-		return "", fmt.Errorf("%w: %s (%v)", ErrTopicUnknown, topic, d.Err)
-	}
-	return d.ID.String(), nil
 }
