@@ -78,6 +78,9 @@ type record struct {
 	offset int64
 	value  []byte
 	origin string
+	// control marks a control record (event.HeaderControl, e.g. replay's end-of-input marker
+	// that the gateways forward): no row, but its offset belongs to the batch's range.
+	control bool
 }
 
 // dateFile is one open temp file of the current batch.
@@ -134,6 +137,27 @@ func (w *partitionWriter) add(r record) error {
 				ErrBadLake, w.ds.Name, w.partition, w.repair.First, w.repair.Last, r.offset)
 		}
 	}
+	if r.control {
+		w.stats.Control++
+	} else if err := w.addRow(r); err != nil {
+		return err
+	}
+	w.last, w.next = r.offset, r.offset+1
+	w.rows++
+	if w.repair != nil && r.offset == w.repair.Last {
+		err := w.flush()
+		w.repair = nil
+		return err
+	}
+	if w.rows >= w.o.maxBatchRows {
+		return w.flush()
+	}
+	return nil
+}
+
+// addRow decodes r and writes its row, unless it repeats an earlier record or a repair already
+// has its date.
+func (w *partitionWriter) addRow(r record) error {
 	row, t, err := w.ds.decode(r.value, r.origin, w.partition, r.offset)
 	if err != nil {
 		// A clean topic holds only what a gateway encoded; a record that does not decode is a bug
@@ -150,19 +174,7 @@ func (w *partitionWriter) add(r record) error {
 	case w.repair != nil && w.repair.Dates[date]:
 		w.stats.Repaired++
 	default:
-		if err := w.writeRow(date, t, row); err != nil {
-			return err
-		}
-	}
-	w.last, w.next = r.offset, r.offset+1
-	w.rows++
-	if w.repair != nil && r.offset == w.repair.Last {
-		err := w.flush()
-		w.repair = nil
-		return err
-	}
-	if w.rows >= w.o.maxBatchRows {
-		return w.flush()
+		return w.writeRow(date, t, row)
 	}
 	return nil
 }

@@ -199,3 +199,38 @@ func TestRedeliveredRecordsDroppedAcrossRepair(t *testing.T) {
 		t.Fatalf("after repair files %v, stats %+v; want %v, 2 redelivered, 1 repaired, 1 row", got, w.stats, want)
 	}
 }
+
+// TestControlRecordsHoldNoRow: an end-of-input marker forwarded into a clean topic is no row, but
+// its offset stays in the batch's range, so the next batch starts after it and a repair reads the
+// same range.
+func TestControlRecordsHoldNoRow(t *testing.T) {
+	ds, _ := FindDataset(Transactions)
+	dir := t.TempDir()
+	recs := lines(t, 2)
+	marker := func(off int64) record {
+		return record{offset: off, value: event.EndOfInput{Partitions: 4}.Encode(), origin: "raw/0/9", control: true}
+	}
+	w := newPartitionWriter(ds, dir, 0, testOptions(10), nil)
+	for _, r := range []record{recs[0], marker(101), {offset: 102, value: recs[1].value, origin: "raw/0/10"}, marker(103)} {
+		if err := w.add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"events/transactions/date=2024-03-01/part-0-100-103.parquet", "events/transactions/date=2024-03-02/part-0-100-103.parquet"}
+	if got := files(t, dir); !slices.Equal(got, want) || w.stats.Rows != 2 || w.stats.Control != 2 || w.next != 104 {
+		t.Fatalf("files %v, stats %+v, next %d; want %v, 2 rows, 2 control records, next 104", got, w.stats, w.next, want)
+	}
+	// A batch of a marker alone writes no file; the writer still moves past it.
+	if err := w.add(marker(104)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := files(t, dir); !slices.Equal(got, want) || w.next != 105 {
+		t.Fatalf("after a lone marker: files %v, next %d", got, w.next)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/shopease/shopease/event"
 	"github.com/shopease/shopease/processors/fence"
 	"github.com/shopease/shopease/processors/topology"
 )
@@ -96,6 +97,8 @@ type DatasetStats struct {
 	// Redelivered counts records dropped because they repeat an earlier record's raw origin (a
 	// processor re-emitting after a crash); see Dataset.fenced.
 	Redelivered int64
+	// Control counts control records skipped (end-of-input markers).
+	Control int64
 }
 
 // Summary is the result of Run, by dataset name.
@@ -204,7 +207,7 @@ func runDataset(ctx context.Context, cfg Config, ds Dataset, o options) (Dataset
 			if w == nil {
 				return // a partition added after start; the next run picks it up
 			}
-			werr = w.add(record{offset: r.Offset, value: r.Value, origin: originOf(r)})
+			werr = w.add(record{offset: r.Offset, value: r.Value, origin: originOf(r), control: isControl(r)})
 		})
 		if werr != nil {
 			return collect(writers), werr
@@ -237,8 +240,19 @@ func collect(ws map[int32]*partitionWriter) DatasetStats {
 		s.Files += w.stats.Files
 		s.Repaired += w.stats.Repaired
 		s.Redelivered += w.stats.Redelivered
+		s.Control += w.stats.Control
 	}
 	return s
+}
+
+// isControl reports whether r is a control record (docs/formats.md), which holds no row.
+func isControl(r *kgo.Record) bool {
+	for _, h := range r.Headers {
+		if h.Key == event.HeaderControl {
+			return true
+		}
+	}
+	return false
 }
 
 func originOf(r *kgo.Record) string {

@@ -176,6 +176,9 @@ func origin(ctx goka.Context) fence.Origin {
 // onTransaction passes a purchase line straight to its minute: purchasers are a set there, so
 // neither arrival order nor redelivery matters. Refunds and returns do not take part.
 func (p *processor) onTransaction(ctx goka.Context, msg any) {
+	if event.IsControl(ctx.Headers()) {
+		return // an end-of-input marker (docs/formats.md): no event
+	}
 	raw, _ := msg.([]byte)
 	l, err := codecs.DecodeTransactionLine(raw)
 	if err != nil {
@@ -194,6 +197,9 @@ func (p *processor) onTransaction(ctx goka.Context, msg any) {
 // window (the user's first event there), passes the event to the partition's minute, and reports
 // its source's progress to the partition's clocks.
 func (p *processor) onActivity(ctx goka.Context, msg any) {
+	if event.IsControl(ctx.Headers()) {
+		return // an end-of-input marker (docs/formats.md): no event
+	}
 	raw, _ := msg.([]byte)
 	a, err := codecs.DecodeActivity(raw)
 	if err != nil {
