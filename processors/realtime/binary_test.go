@@ -8,7 +8,7 @@ import (
 	"github.com/shopease/shopease/processors/fence"
 )
 
-// TestBinaryRoundTrip: user rows and event notes decode to what was encoded, byte sizes stay
+// TestBinaryRoundTrip: user and minute rows and event notes decode to what was encoded, byte sizes stay
 // small, and cut or garbled input is an error, never a wrong value.
 func TestBinaryRoundTrip(t *testing.T) {
 	users := []*User{
@@ -40,6 +40,30 @@ func TestBinaryRoundTrip(t *testing.T) {
 	}
 	if fmt.Sprint(sizes) != "[4 52 33]" {
 		t.Errorf("encoded sizes %v", sizes)
+	}
+	minutes := []*Minute{
+		{},
+		{Part: 3, Start: 1709287200000, Active: 2, Events: map[string]int64{"page_view": 5, "search": 1},
+			Buyers: []string{"v1.a", "v1.b"}, Closed: true, OnTime: map[string]int64{"page_view": 4}, Late: 2,
+			LateOrigins: []string{"ns.shopease.activity/0/9"}, Fence: fence.Vector{{Source: "ns.shopease.activity/0", Offset: 9}}},
+	}
+	for i, m := range minutes {
+		b, err := ValueCodec{}.Encode(&Value{Minute: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ValueCodec{}.Decode(b)
+		if err != nil {
+			t.Fatalf("minute %d: %v", i, err)
+		}
+		if g, w := fmt.Sprintf("%+v", got.(*Value).Minute), fmt.Sprintf("%+v", m); g != w {
+			t.Errorf("minute %d: %s, want %s", i, g, w)
+		}
+		for cut := 1; cut < len(b); cut++ {
+			if _, err := (ValueCodec{}).Decode(b[:cut]); !errors.Is(err, ErrBinary) {
+				t.Errorf("minute %d cut at %d: %v, want ErrBinary", i, cut, err)
+			}
+		}
 	}
 	n := &note{Kind: noteEvent, Input: inputActivity, Origin: "ns.shopease.activity/2/99", Time: 1709287212345,
 		Type: "page_view", User: "v1.abc", NewActive: true, Part: 3}

@@ -3,6 +3,7 @@ package realtime
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -115,14 +116,14 @@ func (h *harness) minute(at time.Duration) *Minute {
 	return nil
 }
 
-// dump is every key of the table with its encoded value, in key order.
+// dump is every key of the table with its value as JSON (maps in key order), in key order.
 func (h *harness) dump() string {
 	tbl := h.cfg.Namespace.Table(Group)
 	keys := h.tt.GetTableKeys(tbl)
 	slices.Sort(keys)
 	var b bytes.Buffer
 	for _, k := range keys {
-		enc, err := ValueCodec{}.Encode(h.tt.TableValue(tbl, k))
+		enc, err := json.Marshal(h.tt.TableValue(tbl, k))
 		if err != nil {
 			h.t.Fatal(err)
 		}

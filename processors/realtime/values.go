@@ -132,13 +132,17 @@ type Value struct {
 	Spikes *SpikeState `json:"spikes,omitempty"`
 }
 
-// ValueCodec encodes Value: a user row in the binary form (binary.go), the other rows as JSON.
+// ValueCodec encodes Value: user and partition minute rows in the binary form (binary.go), the
+// other rows as JSON.
 type ValueCodec struct{}
 
 // Encode encodes a *Value.
 func (ValueCodec) Encode(v any) ([]byte, error) {
 	if val, ok := v.(*Value); ok && val.User != nil {
 		return encodeUser(val.User), nil
+	}
+	if val, ok := v.(*Value); ok && val.Minute != nil {
+		return encodeMinute(val.Minute), nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -155,6 +159,13 @@ func (ValueCodec) Decode(b []byte) (any, error) {
 			return nil, err
 		}
 		return &Value{User: u}, nil
+	}
+	if len(b) > 0 && b[0] == binMinute {
+		m, err := decodeMinute(b)
+		if err != nil {
+			return nil, err
+		}
+		return &Value{Minute: m}, nil
 	}
 	v := &Value{}
 	if err := json.Unmarshal(b, v); err != nil {
