@@ -66,6 +66,26 @@ func (r *binReader) str() string {
 	return s
 }
 
+func (w *binWriter) fence(v fence.Vector) {
+	w.uint(len(v))
+	for _, m := range v {
+		w.str(m.Source)
+		w.int(m.Offset)
+	}
+}
+
+func (r *binReader) fence() fence.Vector {
+	n := r.uint()
+	var v fence.Vector
+	for range n {
+		if r.err != nil {
+			return nil
+		}
+		v = append(v, fence.Mark{Source: r.str(), Offset: r.int()})
+	}
+	return v
+}
+
 // encodeUser writes u: MaxA, the fence, then the windows in start order, each as its start (delta)
 // and its origin as an index into the fence's sources (every origin stored was admitted, so its
 // source is there) and an offset.
@@ -73,11 +93,7 @@ func encodeUser(u *User) []byte {
 	w := &binWriter{b: make([]byte, 0, 16+24*len(u.Fence)+12*len(u.Active))}
 	w.b = append(w.b, binUser)
 	w.int(u.MaxA)
-	w.uint(len(u.Fence))
-	for _, m := range u.Fence {
-		w.str(m.Source)
-		w.int(m.Offset)
-	}
+	w.fence(u.Fence)
 	starts := make([]int64, 0, len(u.Active))
 	for s := range u.Active {
 		starts = append(starts, s)
@@ -107,14 +123,8 @@ func encodeUser(u *User) []byte {
 func decodeUser(b []byte) (*User, error) {
 	r := &binReader{b: b[1:]}
 	u := &User{MaxA: r.int()}
+	u.Fence = r.fence()
 	n := r.uint()
-	for range n {
-		if r.err != nil {
-			break
-		}
-		u.Fence = append(u.Fence, fence.Mark{Source: r.str(), Offset: r.int()})
-	}
-	n = r.uint()
 	if n > 0 && r.err == nil {
 		u.Active = make(map[int64]string, n)
 	}
@@ -239,11 +249,7 @@ func encodeMinute(m *Minute) []byte {
 	w.counts(m.OnTime)
 	w.int(m.Late)
 	w.strs(m.LateOrigins)
-	w.uint(len(m.Fence))
-	for _, mk := range m.Fence {
-		w.str(mk.Source)
-		w.int(mk.Offset)
-	}
+	w.fence(m.Fence)
 	return w.b
 }
 
@@ -256,13 +262,7 @@ func decodeMinute(b []byte) (*Minute, error) {
 	m.OnTime = r.counts()
 	m.Late = r.int()
 	m.LateOrigins = r.strs()
-	n := r.uint()
-	for range n {
-		if r.err != nil {
-			break
-		}
-		m.Fence = append(m.Fence, fence.Mark{Source: r.str(), Offset: r.int()})
-	}
+	m.Fence = r.fence()
 	if r.err != nil || len(r.b) != 0 {
 		return nil, fmt.Errorf("realtime: decode minute: %w", ErrBinary)
 	}

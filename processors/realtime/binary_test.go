@@ -20,23 +20,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 	}
 	sizes := []int{}
 	for i, u := range users {
-		b, err := ValueCodec{}.Encode(&Value{User: u})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sizes = append(sizes, len(b))
-		got, err := ValueCodec{}.Decode(b)
-		if err != nil {
-			t.Fatalf("user %d: %v", i, err)
-		}
-		if g, w := fmt.Sprintf("%+v", got.(*Value).User), fmt.Sprintf("%+v", u); g != w {
-			t.Errorf("user %d: %s, want %s", i, g, w)
-		}
-		for cut := 1; cut < len(b); cut++ {
-			if _, err := (ValueCodec{}).Decode(b[:cut]); !errors.Is(err, ErrBinary) {
-				t.Errorf("user %d cut at %d: %v, want ErrBinary", i, cut, err)
-			}
-		}
+		sizes = append(sizes, roundTrip(t, fmt.Sprint("user ", i), &Value{User: u}))
 	}
 	if fmt.Sprint(sizes) != "[4 52 33]" {
 		t.Errorf("encoded sizes %v", sizes)
@@ -48,22 +32,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 			LateOrigins: []string{"ns.shopease.activity/0/9"}, Fence: fence.Vector{{Source: "ns.shopease.activity/0", Offset: 9}}},
 	}
 	for i, m := range minutes {
-		b, err := ValueCodec{}.Encode(&Value{Minute: m})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := ValueCodec{}.Decode(b)
-		if err != nil {
-			t.Fatalf("minute %d: %v", i, err)
-		}
-		if g, w := fmt.Sprintf("%+v", got.(*Value).Minute), fmt.Sprintf("%+v", m); g != w {
-			t.Errorf("minute %d: %s, want %s", i, g, w)
-		}
-		for cut := 1; cut < len(b); cut++ {
-			if _, err := (ValueCodec{}).Decode(b[:cut]); !errors.Is(err, ErrBinary) {
-				t.Errorf("minute %d cut at %d: %v, want ErrBinary", i, cut, err)
-			}
-		}
+		roundTrip(t, fmt.Sprint("minute ", i), &Value{Minute: m})
 	}
 	n := &note{Kind: noteEvent, Input: inputActivity, Origin: "ns.shopease.activity/2/99", Time: 1709287212345,
 		Type: "page_view", User: "v1.abc", NewActive: true, Part: 3}
@@ -83,4 +52,28 @@ func TestBinaryRoundTrip(t *testing.T) {
 	if err != nil || string(closeNote) != `{"k":"close","p":1,"s":60000}` {
 		t.Errorf("close note %s (%v)", closeNote, err)
 	}
+}
+
+// roundTrip encodes v, requires it to decode to the same value and every cut of it to fail, and
+// returns its encoded size.
+func roundTrip(t *testing.T, name string, v *Value) int {
+	t.Helper()
+	b, err := ValueCodec{}.Encode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ValueCodec{}.Decode(b)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	g, w := got.(*Value), v
+	if fmt.Sprintf("%+v %+v", g.User, g.Minute) != fmt.Sprintf("%+v %+v", w.User, w.Minute) {
+		t.Errorf("%s: %+v %+v, want %+v %+v", name, g.User, g.Minute, w.User, w.Minute)
+	}
+	for cut := 1; cut < len(b); cut++ {
+		if _, err := (ValueCodec{}).Decode(b[:cut]); !errors.Is(err, ErrBinary) {
+			t.Errorf("%s cut at %d: %v, want ErrBinary", name, cut, err)
+		}
+	}
+	return len(b)
 }
