@@ -160,9 +160,14 @@ func (w *partitionWriter) add(r record) error {
 func (w *partitionWriter) addRow(r record) error {
 	row, t, err := w.ds.decode(r.value, r.origin, w.partition, r.offset)
 	if err != nil {
-		// A clean topic holds only what a gateway encoded; a record that does not decode is a bug
-		// upstream, and skipping it would lose a row silently.
-		return fmt.Errorf("lake: %s partition %d offset %d: %w", w.ds.Name, w.partition, r.offset, err)
+		// A clean topic holds only what a gateway encoded, so a record that does not decode was
+		// put there by someone else. Stopping would stop `shopease run` on it again at every
+		// restart; the processors reading the topic send it to the dead-letter topic with its
+		// source, so the writer counts it, says where it is, and goes on.
+		w.stats.Undecodable++
+		w.o.logger.Warn("lake: record does not decode; left out of the lake (the processors dead-letter it)",
+			"dataset", w.ds.Name, "partition", w.partition, "offset", r.offset, "error", err)
+		return nil
 	}
 	date := t.Format(time.DateOnly)
 	dup, err := w.redelivered(r)

@@ -234,3 +234,26 @@ func TestControlRecordsHoldNoRow(t *testing.T) {
 		t.Fatalf("after a lone marker: files %v, next %d", got, w.next)
 	}
 }
+
+// TestUndecodableRecordLeftOut: bytes that are no record of the dataset (put on a clean topic by
+// someone else) are counted and left out; the rows around them are written and the batch's range
+// still covers the record, so the writer never stops on it again after a restart.
+func TestUndecodableRecordLeftOut(t *testing.T) {
+	ds, _ := FindDataset(Transactions)
+	dir := t.TempDir()
+	recs := lines(t, 2)
+	w := newPartitionWriter(ds, dir, 0, testOptions(10), nil)
+	bad := record{offset: 101, value: []byte("\xff\xfe\x00{\"not\": json"), origin: "raw/0/9"}
+	for _, r := range []record{recs[0], bad, {offset: 102, value: recs[1].value, origin: "raw/0/10"}} {
+		if err := w.add(r); err != nil {
+			t.Fatalf("offset %d: %v", r.offset, err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"events/transactions/date=2024-03-01/part-0-100-102.parquet", "events/transactions/date=2024-03-02/part-0-100-102.parquet"}
+	if got := files(t, dir); !slices.Equal(got, want) || w.stats.Rows != 2 || w.stats.Undecodable != 1 || w.next != 103 {
+		t.Fatalf("files %v, stats %+v, next %d; want %v, 2 rows, 1 undecodable, next 103", got, w.stats, w.next, want)
+	}
+}

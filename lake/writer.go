@@ -99,6 +99,9 @@ type DatasetStats struct {
 	Redelivered int64
 	// Control counts control records skipped (end-of-input markers).
 	Control int64
+	// Undecodable counts records of a clean topic that do not decode as its dataset: left out of
+	// the lake (the processors reading the topic dead-letter them with their source).
+	Undecodable int64
 }
 
 // Summary is the result of Run, by dataset name.
@@ -229,7 +232,7 @@ func runDataset(ctx context.Context, cfg Config, ds Dataset, o options) (Dataset
 		}
 	}
 	st := collect(writers)
-	log.Info("lake: archived", "rows", st.Rows, "files", st.Files, "redelivered_dropped", st.Redelivered)
+	log.Info("lake: archived", "rows", st.Rows, "files", st.Files, "redelivered_dropped", st.Redelivered, "undecodable", st.Undecodable)
 	return st, ctx.Err()
 }
 
