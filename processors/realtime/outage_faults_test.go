@@ -132,7 +132,7 @@ func TestRedisOutage(t *testing.T) {
 			time.Sleep(30*time.Second - time.Since(down))
 			srv.Start(t)
 			back := time.Now()
-			waitForTruth(t, rdb, prefix, truth, 2*time.Minute)
+			waitForTruth(t, cfg, rdb, prefix, truth, 2*time.Minute)
 			t.Logf("Redis down %v; equal to the truth %v after it came back (empty)", back.Sub(down).Round(time.Second),
 				time.Since(back).Round(time.Millisecond))
 		})
@@ -162,7 +162,7 @@ func TestEmptyRedisRebuilt(t *testing.T) {
 			RedisOptions: []redissink.Option{redissink.WithFlushInterval(100 * time.Millisecond)}})
 		defer stop()
 		replayHistory(t, cfg, dir)
-		waitForTruth(t, rdb, prefix, truth, 2*time.Minute)
+		waitForTruth(t, cfg, rdb, prefix, truth, 2*time.Minute)
 		ctx := context.Background()
 		keys, err := rdb.Keys(ctx, prefix+"*").Result()
 		if err != nil || len(keys) < len(truth.Minutes) {
@@ -172,7 +172,7 @@ func TestEmptyRedisRebuilt(t *testing.T) {
 			t.Fatal(err)
 		}
 		emptied := time.Now()
-		waitForTruth(t, rdb, prefix, truth, time.Minute)
+		waitForTruth(t, cfg, rdb, prefix, truth, time.Minute)
 		t.Logf("%d keys deleted; rebuilt from the table in %v", len(keys), time.Since(emptied).Round(time.Millisecond))
 	})
 }
