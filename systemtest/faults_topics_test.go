@@ -46,12 +46,18 @@ func TestFaultUndecodableInputs(t *testing.T) {
 		t.Fatalf("replay: exit %d\n%s", res.code, res.stderr)
 	}
 	quiesce(t, g, 3*time.Minute)
-	before := len(deadLetters(t, k.Brokers(), ns))
+	// The replay's own rejections are there already; the topic has several partitions, so what
+	// came before is told apart by source, not by position.
+	before := map[string]int{}
+	for _, d := range deadLetters(t, k.Brokers(), ns) {
+		before[d.Source]++
+	}
 
 	// One record per input topic, after the replay: the offsets of the replayed records stay those
 	// of the undisturbed run, so the fences compare equal. The raw topics first (read by the
 	// gateways only), then the clean topics (read by the downstream processors and the lake writer).
 	raw, clean := inputTopics(ns)
+	mark := len(g.allLogs()) // restarts before the injection (start-up) are not this case's
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers()...))
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +81,11 @@ func TestFaultUndecodableInputs(t *testing.T) {
 	topics := finishRun(t, g, 2*time.Minute)
 
 	got := map[string]int{}
-	for _, d := range deadLetters(t, k.Brokers(), ns)[before:] {
+	for _, d := range deadLetters(t, k.Brokers(), ns) {
+		if before[d.Source] > 0 {
+			before[d.Source]--
+			continue
+		}
 		if event.Reason(d.Reason) != event.ReasonUndecodable {
 			t.Errorf("dead letter from %s for %s: reason %s, want undecodable", d.Processor, d.Source, d.Reason)
 		}
@@ -91,7 +101,7 @@ func TestFaultUndecodableInputs(t *testing.T) {
 			t.Errorf("dead letter for %s (%d): not an injected record", src, n)
 		}
 	}
-	if logs := g.allLogs(); strings.Contains(logs, "processor failed; restarting") {
+	if logs := g.allLogs()[mark:]; strings.Contains(logs, "processor failed; restarting") {
 		t.Errorf("a processor failed on undecodable input and was restarted:\n%s", grepLines(logs, "processor failed"))
 	}
 	// The injected records are not the processors' output; everything else must equal the calm run.
