@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/shopease/shopease/codecs"
+	"github.com/shopease/shopease/event"
 	"github.com/shopease/shopease/generate"
 	"github.com/shopease/shopease/processors/activity"
 	"github.com/shopease/shopease/processors/cluster"
@@ -270,6 +271,13 @@ func expectedFrontier(t *testing.T, cfg cluster.Config) time.Time {
 	grace := int64(2 * time.Minute / time.Millisecond)
 	latest := map[int32]map[string]int64{} // partition → raw source → latest window start
 	for _, r := range testenv.ReadTopic(t, cfg.Brokers, string(cfg.Namespace.Stream(topology.CleanActivity))) {
+		headers := map[string][]byte{}
+		for _, h := range r.Headers {
+			headers[h.Key] = h.Value
+		}
+		if event.IsControl(headers) {
+			continue // an end-of-input marker: no event
+		}
 		a, err := codecs.DecodeActivity(r.Value)
 		if err != nil {
 			t.Fatalf("clean activity record: %v", err)

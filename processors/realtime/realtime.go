@@ -102,10 +102,14 @@ type processor struct {
 
 	// In memory, per process (a restart starts afresh, which only repeats notes — they are
 	// idempotent): the window each (partition, raw source) last reported to its partition's
-	// clocks, and the partition keys that have re-sent their recent closes.
+	// clocks, the partition keys that have re-sent their recent closes, and the last offset seen
+	// per input topic partition. goka also redelivers without a restart (a partition taken back
+	// after a broker or session error, in the same processor): an offset not above the last one
+	// seen is a redelivery, and it resets the bookkeeping as a restart would.
 	mu     sync.Mutex
 	clocks map[clockKey]int64
 	resent map[string]bool
+	seen   map[clockKey]int64
 }
 
 type clockKey struct {
@@ -135,7 +139,7 @@ func newProcessor(cfg cluster.Config, s Settings) (*processor, error) {
 	}
 	return &processor{s: s, win: w, retention: s.Retention.Milliseconds(),
 		alerts: cfg.Namespace.Stream(topology.Alerts), late: cfg.Namespace.Stream(topology.Late),
-		clocks: map[clockKey]int64{}, resent: map[string]bool{}}, nil
+		clocks: map[clockKey]int64{}, resent: map[string]bool{}, seen: map[clockKey]int64{}}, nil
 }
 
 func (p *processor) graph(cfg cluster.Config) *goka.GroupGraph {
@@ -246,11 +250,31 @@ func (p *processor) onActivity(ctx goka.Context, msg any) {
 	p.tick(ctx, o, start)
 }
 
+// redelivered records ctx's offset and reports whether its topic partition delivered it (or a
+// later one) before in this process.
+func (p *processor) redelivered(ctx goka.Context) bool {
+	k := clockKey{ctx.Partition(), string(ctx.Topic())}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	last, ok := p.seen[k]
+	p.seen[k] = ctx.Offset()
+	return ok && ctx.Offset() <= last
+}
+
 // tick reports the window the event's raw source has reached to the partition's clocks, once per
 // source and window in a process.
 func (p *processor) tick(ctx goka.Context, o fence.Origin, start int64) {
 	k := clockKey{ctx.Partition(), o.Topic + "/" + strconv.Itoa(int(o.Partition))}
+	again := p.redelivered(ctx)
 	p.mu.Lock()
+	if again {
+		// A signal of this partition may have been lost with the first delivery: report afresh.
+		for c := range p.clocks {
+			if c.partition == k.partition {
+				delete(p.clocks, c)
+			}
+		}
+	}
 	last, ok := p.clocks[k]
 	send := !ok || start > last
 	if send {

@@ -82,14 +82,16 @@ func (p *processor) onMinuteClose(ctx goka.Context, n *note) {
 }
 
 // onClock moves a partition's source clocks and closes every window the watermark has passed.
-// The first signal a partition gets in a process closes its last resendSpan windows again.
+// The first signal a partition gets in a process, and a redelivered one, closes its last
+// resendSpan windows again: the first delivery's closes may have been lost.
 func (p *processor) onClock(ctx goka.Context, n *note) {
 	v := &Part{}
 	if old, ok := ctx.Value().(*Value); ok && old.Part != nil {
 		v = old.Part
 	}
+	redelivered := p.redelivered(ctx)
 	p.mu.Lock()
-	again := !p.resent[ctx.Key()]
+	again := redelivered || !p.resent[ctx.Key()]
 	p.resent[ctx.Key()] = true
 	p.mu.Unlock()
 	if again && v.Opened {
