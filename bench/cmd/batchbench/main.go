@@ -87,12 +87,12 @@ func run(ctx context.Context, c config, log *slog.Logger, out io.Writer) (err er
 		return err
 	}
 	if c.work == "" {
-		dir, err := os.MkdirTemp("", "batchbench-")
-		if err != nil {
-			return fmt.Errorf("batchbench: %w", err)
+		dir, mkErr := os.MkdirTemp("", "batchbench-")
+		if mkErr != nil {
+			return fmt.Errorf("batchbench: %w", mkErr)
 		}
 		c.work = dir
-		defer func() {
+		defer func() { // kept after a failure: its systems.log says why
 			if err == nil {
 				os.RemoveAll(dir)
 			}
