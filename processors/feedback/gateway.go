@@ -71,13 +71,12 @@ func (g *gateway) process(ctx goka.Context, msg any) {
 		g.reject(ctx, reason, detail, o, raw)
 		return
 	}
-	switch c, _ := ctx.Value().(*Claim); {
-	case c == nil:
-		ctx.SetValue(&Claim{Offset: o.Offset})
-	case c.Offset != o.Offset:
+	if c, _ := ctx.Value().(*Claim); c != nil && c.Offset != o.Offset {
 		g.obs.Observe(GatewayProcessor, outcome.Duplicate)
 		return
 	}
+	// Also written when the record claimed its review before (a redelivery) (fence.Keep).
+	ctx.SetValue(&Claim{Offset: o.Offset})
 	// Here the record owns its claim: first delivery or a redelivery of the claiming record,
 	// which emits the same bytes again for the downstream fences to drop.
 	r.UserID = g.ps.Of(r.UserID)

@@ -64,6 +64,7 @@ func (rt *ratings) process(ctx goka.Context, msg any) {
 		r = &Rating{}
 	}
 	if !r.Fence.Admit(o) {
+		fence.Keep(ctx, r)
 		rt.obs.Observe(RatingsProcessor, outcome.Duplicate)
 		return
 	}

@@ -115,3 +115,13 @@ func (v Vector) Applied(o Origin) bool {
 	i := sort.Search(len(v), func(i int) bool { return v[i].Source >= src })
 	return i < len(v) && v[i].Source == src && o.Offset <= v[i].Offset
 }
+
+// Keep writes v, the key's current value, when a record changed nothing because it was applied
+// before (a fence or claim let it pass no further). goka writes the local table inside the callback
+// and the changelog record only later, so after a SIGKILL the local table can hold a write whose
+// changelog record never reached Kafka; the record that made it is delivered again (its offset was
+// not committed) and finds its work done. Were nothing written then, the changelog — what a
+// restore, an instance taking the partition over and every table reader see — would miss that
+// write for good. Writing the value again puts it there (a changelog is last-write-wins); it costs
+// one write per redelivered record.
+func Keep(ctx goka.Context, v any) { ctx.SetValue(v) }

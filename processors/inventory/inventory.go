@@ -132,7 +132,8 @@ func (t *table) apply(ctx goka.Context, msg any) {
 		p = product.New(ctx.Key())
 	}
 	if !p.Fence.Admit(o) {
-		return // redelivered after a crash: applied before
+		fence.Keep(ctx, p) // redelivered after a crash: applied before
+		return
 	}
 	switch p.Apply(r) {
 	case product.Applied:

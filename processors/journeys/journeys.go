@@ -114,6 +114,7 @@ func (p *processor) admit(ctx goka.Context, msg any) (u *User, o fence.Origin, r
 		u = &User{}
 	}
 	if !u.Fence.Admit(o) {
+		fence.Keep(ctx, u)
 		p.obs.Observe(Processor, outcome.Duplicate)
 		return u, o, raw, false, true
 	}

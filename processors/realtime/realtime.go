@@ -237,6 +237,8 @@ func (p *processor) onActivity(ctx goka.Context, msg any) {
 			}
 		}
 		ctx.SetValue(&Value{User: u})
+	} else {
+		fence.Keep(ctx, &Value{User: u}) // a redelivery
 	}
 	// A redelivery sends the note again (the crash may have lost it), the same one: the user's
 	// first event of the window is the one with the smallest origin.

@@ -23,9 +23,9 @@ func (p *processor) onMinuteEvent(ctx goka.Context, n *note) {
 	m.Start = p.win.Start(n.Time)
 	if n.Input == inputPurchases {
 		if m.addBuyer(n.User) {
-			ctx.SetValue(&Value{Minute: m})
 			p.setWindow(m)
 		}
+		fence.Keep(ctx, &Value{Minute: m})
 		return
 	}
 	o, err := fence.ParseOrigin(n.Origin)
@@ -38,6 +38,7 @@ func (p *processor) onMinuteEvent(ctx goka.Context, n *note) {
 				p.emitLate(ctx, n, m.Start)
 			}
 		}
+		fence.Keep(ctx, &Value{Minute: m})
 		return
 	}
 	if m.Events == nil {
@@ -76,8 +77,8 @@ func (p *processor) onMinuteClose(ctx goka.Context, n *note) {
 	m := minuteOf(ctx, n)
 	if !m.Closed {
 		m.Closed, m.OnTime = true, maps.Clone(m.Events)
-		ctx.SetValue(&Value{Minute: m})
 	}
+	fence.Keep(ctx, &Value{Minute: m})
 	ctx.Loopback(globalKey(m.Start), &note{Kind: noteReport, Part: m.Part, Start: m.Start, Events: m.OnTime})
 }
 
@@ -102,6 +103,7 @@ func (p *processor) onClock(ctx goka.Context, n *note) {
 		}
 	}
 	if !p.win.Advance(&v.Clocks, n.Source, n.Start) {
+		fence.Keep(ctx, &Value{Part: v})
 		return
 	}
 	from, to, opened := p.win.Close(&v.Clocks)
@@ -122,10 +124,9 @@ func (p *processor) onReport(ctx goka.Context, n *note) {
 	if old, ok := ctx.Value().(*Value); ok && old.Global != nil {
 		g = old.Global
 	}
-	if g.report(n.Part, n.Events, p.s.Partitions) {
-		ctx.SetValue(&Value{Global: g})
-	} else if !g.Complete {
-		ctx.SetValue(&Value{Global: g})
+	complete := g.report(n.Part, n.Events, p.s.Partitions)
+	fence.Keep(ctx, &Value{Global: g})
+	if !complete && !g.Complete {
 		return
 	}
 	ctx.Loopback(spikesKey, &note{Kind: noteComplete, Start: g.Start, Events: g.Counts.Events})
@@ -151,7 +152,5 @@ func (p *processor) onSpikes(ctx goka.Context, n *note) {
 			p.s.Sink.SetAlert(a)
 		}
 	}
-	if again == nil {
-		ctx.SetValue(&Value{Spikes: s})
-	}
+	fence.Keep(ctx, &Value{Spikes: s})
 }

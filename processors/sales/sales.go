@@ -122,6 +122,7 @@ func (p *processor) sales(ctx goka.Context, msg any) {
 		ctx.SetValue(ps)
 		p.obs.Observe(p.name, outcome.Accepted)
 	} else {
+		fence.Keep(ctx, ps)
 		p.obs.Observe(p.name, outcome.Duplicate)
 	}
 	fence.Emit(ctx, p.orders, OrderKey(Month(l.Time), l.OrderID), raw, via(o, string(ctx.Topic()), ctx.Partition()))
@@ -154,6 +155,7 @@ func (p *processor) revenue(ctx goka.Context, msg any) {
 		om = &OrderMonth{Month: Month(l.Time), OrderID: l.OrderID}
 	}
 	if !om.Fence.Admit(o) {
+		fence.Keep(ctx, om)
 		p.obs.Observe(p.name, outcome.Duplicate)
 		return
 	}

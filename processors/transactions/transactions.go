@@ -96,14 +96,12 @@ func (g *gateway) process(ctx goka.Context, msg any) {
 		g.reject(ctx, reason, detail, o, raw)
 		return
 	}
-	if v := ctx.Value(); v != nil {
-		if v.(*Claim).Offset != ctx.Offset() {
-			g.observer.Observe(Processor, outcome.Duplicate)
-			return
-		}
-	} else {
-		ctx.SetValue(&Claim{Offset: ctx.Offset()})
+	if v := ctx.Value(); v != nil && v.(*Claim).Offset != ctx.Offset() {
+		g.observer.Observe(Processor, outcome.Duplicate)
+		return
 	}
+	// Also written when the record claimed its line before (a redelivery) (fence.Keep).
+	ctx.SetValue(&Claim{Offset: ctx.Offset()})
 	line.UserID = g.pseudonyms.Of(line.UserID)
 	fence.Emit(ctx, g.clean, line.UserID, line, o)
 	fence.Emit(ctx, g.sales, line.ProductID, line, o)

@@ -10,6 +10,7 @@ import (
 	"github.com/lovoo/goka/codec"
 
 	"github.com/shopease/shopease/processors/cluster"
+	"github.com/shopease/shopease/processors/fence"
 	"github.com/shopease/shopease/processors/topology"
 )
 
@@ -69,7 +70,8 @@ func apply(ctx goka.Context, _ interface{}) {
 		c = *v.(*Count)
 	}
 	if ctx.Offset() <= c.Offset {
-		return // redelivered after a crash: already counted
+		fence.Keep(ctx, &c) // redelivered after a crash: already counted
+		return
 	}
 	c.N++
 	c.Offset = ctx.Offset()
