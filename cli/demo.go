@@ -11,14 +11,11 @@ import (
 	"strings"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shopease/shopease/generate"
-	"github.com/shopease/shopease/processors"
 	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/outcome"
-	"github.com/shopease/shopease/processors/realtime"
 	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/pseudonym"
 	"github.com/shopease/shopease/replay"
@@ -151,7 +148,6 @@ func runDemo(ctx context.Context, e *env, ds demoSettings) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return pf.run(gctx, e, cfg, pw) })
-	g.Go(func() error { return demoRealtime(gctx, cfg, pw) })
 	g.Go(func() error {
 		if err := demoReplay(gctx, e, cfg, hist.Dir, dataDir); err != nil {
 			return err
@@ -192,24 +188,6 @@ func demoServers(ctx context.Context, e *env, ds demoSettings) (brokers []string
 		redisAddr = emb.RedisAddr()
 	}
 	return brokers, redisAddr, func() { _ = emb.Close() }, nil
-}
-
-// demoRealtime runs the realtime processor beside the group for as long as processors.Run leaves
-// it out (issue 7; the group's consumer groups are processors.Inputs), so the dashboard has its
-// per-minute values. Its Redis client is the one whose pipelines /metrics times.
-func demoRealtime(ctx context.Context, cfg cluster.Config, pw pipelineWeb) error {
-	if _, inGroup := processors.Inputs(cfg.Namespace)[cfg.Namespace.Group(realtime.Group)]; inGroup {
-		return nil
-	}
-	rdb := goredis.NewClient(&goredis.Options{Addr: cfg.RedisAddr})
-	defer rdb.Close()
-	if pw.metrics != nil {
-		rdb.AddHook(pw.metrics.RedisHook())
-	}
-	if err := realtime.RunWith(ctx, cfg, realtime.RunSettings{Redis: rdb}); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	return nil
 }
 
 func demoReplay(ctx context.Context, e *env, cfg cluster.Config, dir, dataDir string) error {

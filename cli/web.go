@@ -44,6 +44,7 @@ func (h *httpFlags) observe(cfg *cluster.Config) pipelineWeb {
 	}
 	pw := pipelineWeb{counts: &outcome.Counts{}, tables: tables.NewRegistry(), metrics: web.NewMetrics()}
 	cfg.Observer = pw.counts
+	cfg.RedisHooks = append(cfg.RedisHooks, pw.metrics.RedisHook()) // the realtime sink's pipelines
 	return pw
 }
 

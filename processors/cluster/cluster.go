@@ -11,6 +11,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/storage"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/shopease/shopease/processors/outcome"
 	"github.com/shopease/shopease/processors/topology"
@@ -56,6 +57,9 @@ type Config struct {
 	RedisAddr string
 	// RedisKeyPrefix puts every Redis key under a prefix (empty: "shopease:"; docs/redis.md).
 	RedisKeyPrefix string
+	// RedisHooks are added to the Redis client the realtime processor makes (the dashboard's
+	// /metrics times the sink's pipelines with one).
+	RedisHooks []redis.Hook
 }
 
 // Validate checks c and fills defaults.

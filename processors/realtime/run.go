@@ -105,6 +105,9 @@ func RunWith(ctx context.Context, cfg cluster.Config, rs RunSettings, opts ...go
 	if rs.Redis == nil && rs.Sink == nil && cfg.RedisAddr != "" {
 		rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr})
 		defer rdb.Close()
+		for _, h := range cfg.RedisHooks {
+			rdb.AddHook(h)
+		}
 		rs.Redis = rdb
 	}
 	g, ctx := errgroup.WithContext(ctx)
