@@ -240,6 +240,8 @@ def main():
 
     t0 = time.time()
     spark = (SparkSession.builder.master(args.master).appName("shopease-batch")
+             .config("spark.driver.bindAddress", "127.0.0.1")  # loopback only, as every server here
+             .config("spark.driver.host", "127.0.0.1")
              .config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.shuffle.partitions", "8")  # 200 by default: far too many for 2 cores
              .config("spark.ui.enabled", "false")
