@@ -38,15 +38,28 @@ func (c *Config) EnsureOutputs(in goka.Stream, streams []goka.Stream, tables []g
 	if err != nil {
 		return fmt.Errorf("cluster: partitions of input %s: %w", in, err)
 	}
+	// Processors that share an output (the gateway writes a clean topic its consumers also
+	// ensure) race to create it: the loser's "already exists" is success when the topic is there
+	// with the partition count wanted (goka wraps the broker's error as text, so it is checked by
+	// looking, not by errors.Is).
+	exists := func(name string, err error) error {
+		if err == nil {
+			return nil
+		}
+		if got, perr := tm.Partitions(name); perr == nil && len(got) == len(parts) {
+			return nil
+		}
+		return err
+	}
 	var created []string
 	for _, s := range streams {
-		if err := tm.EnsureStreamExists(string(s), len(parts)); err != nil {
+		if err := exists(string(s), tm.EnsureStreamExists(string(s), len(parts))); err != nil {
 			return fmt.Errorf("cluster: create stream %s: %w", s, err)
 		}
 		created = append(created, string(s))
 	}
 	for _, t := range tables {
-		if err := tm.EnsureTableExists(string(t), len(parts)); err != nil {
+		if err := exists(string(t), tm.EnsureTableExists(string(t), len(parts))); err != nil {
 			return fmt.Errorf("cluster: create table %s: %w", t, err)
 		}
 		created = append(created, string(t))
