@@ -17,8 +17,11 @@ import (
 // byte, then varints and length-prefixed strings (maps in key order). The other rows, written once
 // per window, stay JSON (their first byte is '{').
 const (
-	binUser = 'U'
+	binUser = 'V'
 	binNote = 'N'
+	// binUserV1 is the user row before it remembered event ids (Seen): decoded, never written.
+	// A new tag rather than an optional tail, so that a row cut after its windows is an error.
+	binUserV1 = 'U'
 )
 
 // ErrBinary is returned for a binary value or note that does not decode.
@@ -88,9 +91,10 @@ func (r *binReader) fence() fence.Vector {
 
 // encodeUser writes u: MaxA, the fence, then the windows in start order, each as its start (delta)
 // and its origin as an index into the fence's sources (every origin stored was admitted, so its
-// source is there) and an offset.
+// source is there) and an offset; then the sightings in order, each as its window (delta), its
+// 8-byte id, and its origin as a source index and an offset (delta).
 func encodeUser(u *User) []byte {
-	w := &binWriter{b: make([]byte, 0, 16+24*len(u.Fence)+12*len(u.Active))}
+	w := &binWriter{b: make([]byte, 0, 16+24*len(u.Fence)+12*len(u.Active)+13*len(u.Seen))}
 	w.b = append(w.b, binUser)
 	w.int(u.MaxA)
 	w.fence(u.Fence)
@@ -117,7 +121,31 @@ func encodeUser(u *User) []byte {
 		w.int(int64(src))
 		w.int(off)
 	}
+	w.uint(len(u.Seen))
+	prevW, prevOff := int64(0), int64(0)
+	for _, s := range u.Seen {
+		w.int(s.Window - prevW)
+		w.b = binary.LittleEndian.AppendUint64(w.b, s.ID)
+		if src := slices.IndexFunc(u.Fence, func(m fence.Mark) bool { return m.Source == s.Source }); src >= 0 {
+			w.int(int64(src))
+		} else {
+			w.int(-1) // not an admitted source (cannot happen): keep it verbatim
+			w.str(s.Source)
+		}
+		w.int(s.Offset - prevOff)
+		prevW, prevOff = s.Window, s.Offset
+	}
 	return w.b
+}
+
+func (r *binReader) uint64() uint64 {
+	if len(r.b) < 8 {
+		r.err = ErrBinary
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(r.b)
+	r.b = r.b[8:]
+	return v
 }
 
 func decodeUser(b []byte) (*User, error) {
@@ -144,10 +172,41 @@ func decodeUser(b []byte) (*User, error) {
 			r.err = ErrBinary
 		}
 	}
+	if b[0] == binUser {
+		u.Seen = r.sightings(u.Fence)
+	}
 	if r.err != nil || len(r.b) != 0 {
 		return nil, fmt.Errorf("realtime: decode user: %w", ErrBinary)
 	}
 	return u, nil
+}
+
+// sightings reads encodeUser's sightings; their sources share the fence's strings.
+func (r *binReader) sightings(f fence.Vector) []Sighting {
+	n := r.uint()
+	if n == 0 || r.err != nil {
+		return nil
+	}
+	out := make([]Sighting, 0, min(n, len(r.b)/11+1))
+	prevW, prevOff := int64(0), int64(0)
+	for range n {
+		if r.err != nil {
+			return nil
+		}
+		s := Sighting{Window: prevW + r.int(), ID: r.uint64()}
+		switch src := r.int(); {
+		case src == -1:
+			s.Source = r.str()
+		case src >= 0 && src < int64(len(f)):
+			s.Source = f[src].Source
+		default:
+			r.err = ErrBinary
+		}
+		s.Offset = prevOff + r.int()
+		prevW, prevOff = s.Window, s.Offset
+		out = append(out, s)
+	}
+	return out
 }
 
 // encodeEventNote writes an event note (the kind every event sends); other notes are JSON.

@@ -15,7 +15,8 @@
 // its minute's):
 //
 //	<pseudonym>        user stage: per recent window, the smallest origin of the user's activity
-//	                   in it (User); a fence over origins
+//	                   in it and the events counted in it (User: hashed event id → first origin);
+//	                   a fence over origins
 //	~w/<N>/<start>     partition N's share of one minute (Minute): events per type, active users,
 //	                   the purchasers' set, whether N's watermark has closed it, late events
 //	~part/<N>          partition N's raw activity source clocks and closed frontier (windows.Clocks)
@@ -37,6 +38,16 @@
 //     same note again, which the minute's fence (package fence) drops when it has it. Purchase
 //     lines of one user come from several raw partitions in any order: purchasers are a set of
 //     pseudonyms per partition and minute, which no order or repetition changes.
+//   - the same history on the raw topic more than once (`replay --force`, a renamed copy, replays
+//     that do not share a manifest) puts each event at two or three offsets of its user's raw
+//     partition, and the gateway passes every copy on. The user stage remembers, per window
+//     within the retention, each counted event's id (8-byte hash) and the origin that first
+//     carried it: a later event with that id is a copy — no note to the minute, outcome
+//     duplicate; its source's clock still ticks. The first copy to arrive is the smallest
+//     origin, in every run. A redelivered record sends its note again only when it is the
+//     origin that was counted: a copy's note, past the minute's fence, would be counted.
+//     Event ids are forgotten with their window, so a copy more than the retention behind its
+//     user's newest event is dropped as such an event is (below).
 //   - windows close on event time only: per raw source clocks (no wall clock, no idle rule),
 //     the oldest of them less the grace. Signals, closes, reports and completions are sent again
 //     after a restart (in-memory bookkeeping starts afresh; the first signal a partition gets in

@@ -17,12 +17,22 @@ import (
 	"github.com/shopease/shopease/event"
 	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/fence"
+	"github.com/shopease/shopease/processors/outcome"
 	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/windows"
 )
 
 // Group is the processor group (before namespacing).
 const Group = topology.RealtimeGroup
+
+// Processor names the processor in outcome metrics (cluster.Config.Observer): every activity
+// event read (a redelivery not again) is accepted, a duplicate or BeyondRetention. Purchase lines
+// are not observed: the transactions gateway counts them.
+const Processor = "realtime"
+
+// BeyondRetention is the outcome of an activity event more than Settings.Retention behind its
+// user's latest: not counted (shopease.late, marked dropped).
+const BeyondRetention outcome.Outcome = "beyond_retention"
 
 // The inputs, as notes and late records name them.
 const (
@@ -98,6 +108,7 @@ type processor struct {
 	retention int64 // ms
 	alerts    goka.Stream
 	late      goka.Stream
+	obs       outcome.Observer
 	undecoded atomic.Int64
 
 	// In memory, per process (a restart starts afresh, which only repeats notes — they are
@@ -138,7 +149,7 @@ func newProcessor(cfg cluster.Config, s Settings) (*processor, error) {
 		return nil, fmt.Errorf("realtime: %w", err)
 	}
 	return &processor{s: s, win: w, retention: s.Retention.Milliseconds(),
-		alerts: cfg.Namespace.Stream(topology.Alerts), late: cfg.Namespace.Stream(topology.Late),
+		alerts: cfg.Namespace.Stream(topology.Alerts), late: cfg.Namespace.Stream(topology.Late), obs: cfg.Observer,
 		clocks: map[clockKey]int64{}, resent: map[string]bool{}, seen: map[clockKey]int64{}}, nil
 }
 
@@ -218,34 +229,52 @@ func (p *processor) onActivity(ctx goka.Context, msg any) {
 	}
 	ms := a.Time.UnixMilli()
 	start := p.win.Start(ms)
-	newActive := false
+	id := eventHash(a.EventID)
+	newActive, copied := false, false
 	if u.Fence.Admit(o) {
 		u.MaxA = max(u.MaxA, ms)
 		if start >= u.MaxA-p.retention {
-			if u.Active == nil {
-				u.Active = map[int64]string{}
-			}
-			first, ok := u.Active[start]
-			newActive = !ok
-			if !ok || originLess(o, first) {
-				u.Active[start] = os
+			// A copy of a counted event (same id, another origin: the history replayed again)
+			// changes nothing. It cannot move MaxA either: its time is the counted event's.
+			_, copied = u.sighting(start, id)
+			if !copied {
+				if u.Active == nil {
+					u.Active = map[int64]string{}
+				}
+				first, ok := u.Active[start]
+				newActive = !ok
+				if !ok || originLess(o, first) {
+					u.Active[start] = os
+				}
+				u.see(start, id, o)
 			}
 		}
-		for s := range u.Active {
-			if s < u.MaxA-p.retention {
-				delete(u.Active, s)
-			}
-		}
+		u.forget(u.MaxA - p.retention)
 		ctx.SetValue(&Value{User: u})
+		_, active := u.Active[start]
+		switch {
+		case copied:
+			p.obs.Observe(Processor, outcome.Duplicate)
+		case active:
+			p.obs.Observe(Processor, outcome.Accepted)
+		default:
+			p.obs.Observe(Processor, BeyondRetention)
+		}
 	} else {
 		fence.Keep(ctx, &Value{User: u}) // a redelivery
+		// Only the origin that was counted sends its note again: a copy's note, once the
+		// minute's fence is past it, would be counted. A window without the id is a row written
+		// before ids were remembered: the note goes again as it did then.
+		s, ok := u.sighting(start, id)
+		copied = ok && !s.carriedBy(o)
 	}
 	// A redelivery sends the note again (the crash may have lost it), the same one: the user's
-	// first event of the window is the one with the smallest origin.
-	if first, ok := u.Active[start]; ok {
+	// first event of the window is the one with the smallest origin. The source's clock ticks for
+	// a copy too: windows close on the raw sources' progress, copies included.
+	if first, ok := u.Active[start]; ok && !copied {
 		ctx.Loopback(minuteKey(ctx.Partition(), start), &note{Kind: noteEvent, Input: inputActivity, Origin: os,
 			Time: ms, Type: string(a.Type), User: ctx.Key(), NewActive: newActive || first == os, Part: ctx.Partition()})
-	} else {
+	} else if !ok {
 		fence.Emit(ctx, p.late, ctx.Key(), &LateEvent{User: ctx.Key(), Input: inputActivity, Type: string(a.Type),
 			Time: ms, Window: start, Origin: os, Dropped: true}, o)
 	}

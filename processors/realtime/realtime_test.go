@@ -17,6 +17,7 @@ import (
 	"github.com/shopease/shopease/event"
 	"github.com/shopease/shopease/processors/cluster"
 	"github.com/shopease/shopease/processors/fence"
+	"github.com/shopease/shopease/processors/outcome"
 	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/windows"
 )
@@ -62,8 +63,8 @@ type harness struct {
 var t0 = time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, grace time.Duration, sources int) *harness {
-	h := &harness{t: t, tt: tester.New(t), cfg: cluster.Config{Brokers: []string{"tester"}, Namespace: "unit."},
-		sink: newMemSink()}
+	h := &harness{t: t, tt: tester.New(t), cfg: cluster.Config{Brokers: []string{"tester"}, Namespace: "unit.",
+		Observer: &outcome.Counts{}}, sink: newMemSink()}
 	s := Settings{Windows: windows.Config{Grace: grace}, Sources: sources, Sink: h.sink}
 	p, err := New(h.cfg, s, goka.WithTester(h.tt))
 	if err != nil {
@@ -83,9 +84,16 @@ func newHarness(t *testing.T, grace time.Duration, sources int) *harness {
 	return h
 }
 
-// activity feeds one clean activity event with origin raw activity partition rp, offset off.
+// activity feeds one clean activity event with origin raw activity partition rp, offset off; its
+// event id is its origin's, so a redelivery is the same event and every other record a new one.
 func (h *harness) activity(user string, typ event.ActivityType, at time.Duration, rp int32, off int64) {
-	b, err := codecs.Activity{}.Encode(&event.Activity{EventID: "e", UserID: user, Type: typ, ProductID: "P1", Time: t0.Add(at)})
+	h.event(fmt.Sprintf("e%d/%d", rp, off), user, typ, at, rp, off)
+}
+
+// event feeds one clean activity event with event id id and origin rp, off: a copy of an event
+// (a repeated replay) has its id and another origin.
+func (h *harness) event(id, user string, typ event.ActivityType, at time.Duration, rp int32, off int64) {
+	b, err := codecs.Activity{}.Encode(&event.Activity{EventID: id, UserID: user, Type: typ, ProductID: "P1", Time: t0.Add(at)})
 	if err != nil {
 		h.t.Fatal(err)
 	}

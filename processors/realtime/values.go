@@ -78,6 +78,9 @@ type User struct {
 	// forgotten and events for them dropped.
 	MaxA   int64            `json:"ma"`
 	Active map[int64]string `json:"w,omitempty"`
+	// Seen are the events counted in the windows of Active, sorted by window and event id: a
+	// later event with an id seen in its window is a copy (a repeated replay), not counted.
+	Seen []Sighting `json:"seen,omitempty"`
 }
 
 // Minute is one partition's share of one window: every event counted (late ones too), the
@@ -153,7 +156,7 @@ func (ValueCodec) Encode(v any) ([]byte, error) {
 
 // Decode decodes a *Value.
 func (ValueCodec) Decode(b []byte) (any, error) {
-	if len(b) > 0 && b[0] == binUser {
+	if len(b) > 0 && (b[0] == binUser || b[0] == binUserV1) {
 		u, err := decodeUser(b)
 		if err != nil {
 			return nil, err
