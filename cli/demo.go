@@ -195,6 +195,8 @@ func demoReplay(ctx context.Context, e *env, cfg cluster.Config, dir, dataDir st
 	rc.Paths, rc.Brokers, rc.Namespace = []string{dir}, cfg.Brokers, cfg.Namespace
 	rc.ManifestPath = filepath.Join(dataDir, "replay-manifest.json")
 	rc.RejectsPath = filepath.Join(dataDir, "replay-rejects.ndjson")
+	// The history ends before the simulator starts: the markers let journeys release its last orders.
+	rc.EndOfInput = true
 	sum, err := replay.Run(ctx, rc, e.log)
 	if err != nil {
 		return fmt.Errorf("demo: replay: %w", err)

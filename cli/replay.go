@@ -40,6 +40,10 @@ the exit status is 1 if any record was lost (run again: it resumes without dupli
 The manifest remembers what was replayed (by content, so a renamed copy counts as the same file):
 replaying it again is a no-op unless --force; an interrupted replay resumes where it stopped.
 
+A run that completes marks the end of its input on every partition of the activity and transactions
+topics it wrote (--end-of-input=false to leave that out, e.g. while live producers write too), so
+journeys release the orders that would otherwise wait for a later order id from every partition.
+
 Profiles: shopease (files of 'shopease generate'), online-retail (the UCI Online Retail CSVs), or
 --mapping FILE for other sources (docs/replay.md has the format and an example).
 
@@ -56,6 +60,7 @@ Example:
 			fs.Float64Var(&rc.Rate, "rate", 0, "records per second at most (0: as fast as the broker takes them)")
 			fs.BoolVar(&rc.DryRun, "dry-run", false, "parse and map only, send nothing, then report")
 			fs.BoolVar(&rc.Force, "force", false, "replay files the manifest says were replayed already")
+			fs.BoolVar(&rc.EndOfInput, "end-of-input", true, "end a completed run with an end-of-input marker on every partition of the activity and transactions topics (journeys then release the last orders; docs/replay.md)")
 			fs.StringVar(&manifest, "manifest", replay.DefaultManifestPath, "replay manifest (JSON)")
 			fs.StringVar(&rejects, "rejects", replay.DefaultRejectsPath, "local rejects file (NDJSON, appended; empty: none)")
 			fs.StringVar(&compres, "compression", replay.DefaultCompression, "lz4, zstd, snappy, gzip or none")

@@ -54,7 +54,8 @@ type Config struct {
 	// EndOfInput ends a run that completes without error, and replayed activity or transactions
 	// files, with an end-of-input marker on every partition of those raw topics (event.EndOfInput,
 	// docs/formats.md), so that the journeys join releases the last orders of a finite input.
-	// Off by default until every consumer of the clean topics skips markers (docs/replay.md).
+	// Off in DefaultConfig, so a program that embeds the replay while live producers write the same
+	// topics sends none unless asked; `shopease replay` turns it on (--end-of-input, docs/replay.md).
 	EndOfInput bool
 	// ManifestPath is the replay manifest (JSON). Required unless DryRun.
 	ManifestPath string

@@ -52,6 +52,7 @@ func TestGeneratedHistoryMatchesTruth(t *testing.T) {
 			t.Fatal(err)
 		}
 		rc := replay.DefaultConfig()
+		rc.EndOfInput = true // as `shopease replay` does: the gateways forward the markers
 		rc.Paths, rc.Brokers, rc.Namespace = []string{filepath.Join(dir, generate.DatasetActivity)}, cfg.Brokers, cfg.Namespace
 		rc.Dataset = generate.DatasetActivity
 		rc.ManifestPath, rc.RejectsPath = filepath.Join(t.TempDir(), "manifest.json"), ""
