@@ -22,10 +22,8 @@ func (p *processor) onMinuteEvent(ctx goka.Context, n *note) {
 	m := minuteOf(ctx, n)
 	m.Start = p.win.Start(n.Time)
 	if n.Input == inputPurchases {
-		if m.addBuyer(n.User) {
-			p.setWindow(m)
-		}
-		fence.Keep(ctx, &Value{Minute: m})
+		m.addBuyer(n.User)
+		p.keep(ctx, m)
 		return
 	}
 	o, err := fence.ParseOrigin(n.Origin)
@@ -38,7 +36,7 @@ func (p *processor) onMinuteEvent(ctx goka.Context, n *note) {
 				p.emitLate(ctx, n, m.Start)
 			}
 		}
-		fence.Keep(ctx, &Value{Minute: m})
+		p.keep(ctx, m)
 		return
 	}
 	if m.Events == nil {
@@ -56,6 +54,16 @@ func (p *processor) onMinuteEvent(ctx goka.Context, n *note) {
 		p.emitLate(ctx, n, m.Start)
 	}
 	ctx.SetValue(&Value{Minute: m})
+	p.setWindow(m)
+}
+
+// keep writes a minute that a note found applied before (or changed without a new origin: a
+// purchaser already in the set) to the table and the sink again. After a SIGKILL the local table
+// can hold a write that neither the changelog nor Redis got: RunWith rebuilds Redis from the
+// changelog, so only the redelivered note can put the write's counts into Redis (fence.Keep puts
+// it into the changelog). The sink keeps the largest counts, so sending them again is harmless.
+func (p *processor) keep(ctx goka.Context, m *Minute) {
+	fence.Keep(ctx, &Value{Minute: m})
 	p.setWindow(m)
 }
 
