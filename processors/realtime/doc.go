@@ -66,7 +66,12 @@
 // spikes. Minutes before the latest partition's first closed window are not judged either: not
 // every partition closes them.
 //
+// Outcomes (cluster.Config.Observer, processor "realtime"): each activity event read is accepted,
+// a duplicate (a copy, above) or beyond_retention; redeliveries are not counted again.
+//
 // Redis: every change of a minute's counts goes to the Sink; RunWith wires the Redis sink,
 // rebuilds Redis from the table at start (a crash loses unflushed changes from memory, never from
-// the table) and whenever Redis loses its data. docs/redis.md has the key schema.
+// the table) and whenever Redis loses its data. A write the local table holds but the changelog
+// does not (SIGKILL) reaches Redis when its record is redelivered: a minute that finds a note
+// applied before sends its counts to the sink again. docs/redis.md has the key schema.
 package realtime
