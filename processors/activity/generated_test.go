@@ -67,6 +67,13 @@ func TestGeneratedHistoryMatchesTruth(t *testing.T) {
 
 		stop := runAll(t, func(ctx context.Context) error { return activity.Run(ctx, cfg) })
 		waitObserved(t, obs, int(rs.Sent))
+		// The markers follow the last event: the gateway must pass them on before it stops.
+		clean := string(cfg.Namespace.Stream(topology.CleanActivity))
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			if n := len(testenv.ReadTopic(t, cfg.Brokers, clean)); int64(n) >= want.Accepted+4*4 || time.Now().After(deadline) {
+				break
+			}
+		}
 		stop()
 
 		got := obs.Of(activity.Processor)
