@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 )
 
 // Control records are records on a topic that carry no event but tell its consumers something
@@ -79,6 +80,10 @@ func DecodeEndOfInput(b []byte) (EndOfInput, error) {
 // controlKeyPrefix starts every control record key. Pseudonyms, line ids and SKUs never start
 // with "~", so a control key never meets an event's key in a table.
 const controlKeyPrefix = "~end-of-input/"
+
+// IsControlKey reports whether key is a control record's (ControlKeys): a reader without the
+// headers can tell markers from events by it.
+func IsControlKey(key string) bool { return strings.HasPrefix(key, controlKeyPrefix) }
 
 // ControlKeys returns, for each of partitions partitions, a record key that goka's default
 // partitioner (sarama's hash partitioner over 32-bit FNV-1a, as replay's producer and every goka

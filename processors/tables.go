@@ -31,7 +31,7 @@ var Tables = []Table{
 	{topology.SalesGroup, sales.ProductSalesCodec{}, "key: product id; value: per UTC month units sold/refunded/returned, line counts, gross, refunds, returns; newest event time; fence"},
 	{topology.RevenueGroup, sales.OrderMonthCodec{}, "key: month|order id; value: the order's sums in that month (monthly revenue and distinct orders are sums over a month's keys); fence"},
 	{topology.JourneysGroup, journeys.UserCodec{}, "key: pseudonymous user id; value: recent activity, purchases waiting for their session to end, released journeys; fence"},
-	{topology.RealtimeGroup, realtime.ValueCodec{}, "keys: pseudonymous user id (per recent minute the smallest origin of the user's activity, fence); ~w/N/START (partition N's minute: events per type, active users, purchasers' set, closed, late, fence); ~part/N (partition N's raw source clocks and closed frontier); ~m/START (a minute over all partitions); ~spikes (spike detector)"},
+	{topology.RealtimeGroup, realtime.ValueCodec{}, "keys: pseudonymous user id (per recent minute the smallest origin of the user's activity and the event ids counted in it, fence); ~w/N/START (partition N's minute: events per type, active users, purchasers' set, closed, late, fence); ~part/N (partition N's raw source clocks and closed frontier); ~m/START (a minute over all partitions); ~spikes (spike detector)"},
 	{topology.UpdateCountGroup, updatecount.CountCodec{}, "key: SKU as received; value: records counted (the proving processor, not in `run`)"},
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopease/shopease/event"
 	"github.com/shopease/shopease/generate"
 	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/testenv"
@@ -93,6 +94,11 @@ func compareOutcomes(t *testing.T, brokers []string, hist generate.Config, ref c
 	content := func(ns topology.Namespace, recs []record) map[[2]string]bool {
 		s := map[[2]string]bool{}
 		for _, r := range recs {
+			if event.IsControlKey(r.key) {
+				// An end-of-input marker names the raw offsets its replay ended at, which differ
+				// when the raw topics hold the input more than once; each replay sends its own.
+				continue
+			}
 			// A clean inventory record names its source file: the renamed copy's is another name.
 			v := strings.ReplaceAll(strings.ReplaceAll(r.value, string(ns), "NS."), copyPrefix, "")
 			s[[2]string{strings.ReplaceAll(r.key, string(ns), "NS."), v}] = true

@@ -66,6 +66,7 @@ func runWithKills(t *testing.T, brokers []string, ns topology.Namespace, dir str
 	go func() {
 		rc := replay.DefaultConfig()
 		rc.Paths, rc.Brokers, rc.Namespace, rc.Rate = []string{dir}, brokers, ns, rate
+		rc.EndOfInput = true // as `shopease replay` does
 		rc.ManifestPath = filepath.Join(t.TempDir(), "manifest.json")
 		rc.RejectsPath = ""
 		_, err := replay.Run(context.Background(), rc, nil)
