@@ -47,6 +47,11 @@
 // order) a record changes no journey and is counted in the metrics LateActivity and LateLine, not
 // in the table: whether it came before or after the release depends on arrival.
 //
+// The user value is read and written on every record of its user and holds up to Keep of their
+// activity, so UserCodec stores it in a compact binary form (binary.go: events as differences from
+// the previous one, about 12 bytes each instead of ~150 as JSON); values written as JSON before
+// still decode, and `shopease inspect` prints the decoded value as JSON.
+//
 // Exactness (package fence): the user value carries a fence of raw origins; a record already
 // applied changes nothing, but repeats its loop signals (the crash may have lost them). Loop
 // signals need no fence: a timer is kept once per order, marks only move forward, and a flush

@@ -132,7 +132,9 @@ func (JourneyCodec) Decode(b []byte) (any, error) {
 	return j, nil
 }
 
-// UserCodec is the goka codec of the journeys table (JSON).
+// UserCodec is the goka codec of the journeys table: the binary form of binary.go; a value whose
+// first byte is '{' is read as JSON (values written before). `shopease inspect` prints the decoded
+// *User as JSON.
 type UserCodec struct{}
 
 // Encode encodes a *User.
@@ -141,14 +143,20 @@ func (UserCodec) Encode(v any) ([]byte, error) {
 	if !ok || u == nil {
 		return nil, fmt.Errorf("%w: %T", ErrCodec, v)
 	}
-	return json.Marshal(u)
+	return encodeUser(u), nil
 }
 
 // Decode decodes a *User.
 func (UserCodec) Decode(b []byte) (any, error) {
-	u := &User{}
-	if err := json.Unmarshal(b, u); err != nil {
-		return nil, fmt.Errorf("journeys: decode user: %w", err)
+	switch {
+	case len(b) > 0 && b[0] == '{':
+		u := &User{}
+		if err := json.Unmarshal(b, u); err != nil {
+			return nil, fmt.Errorf("journeys: decode user: %w", err)
+		}
+		return u, nil
+	case len(b) > 0 && b[0] == binUser:
+		return decodeUser(b)
 	}
-	return u, nil
+	return nil, fmt.Errorf("journeys: decode user (%d bytes, neither JSON nor binary): %w", len(b), ErrBinary)
 }

@@ -47,7 +47,7 @@ const ClockStep = 10 * time.Minute
 // maxEvents caps the activity a user keeps, whatever Keep says (a bot's clickstream).
 const maxEvents = 5000
 
-// Event is the part of an activity event a journey needs.
+// Event is the part of an activity event a journey needs (ProductID: of a product view only).
 type Event struct {
 	At        time.Time          `json:"at"`
 	ID        string             `json:"id"`
@@ -210,7 +210,12 @@ func (u *User) Schedule(t *Timer, watermark time.Time, orders string) []Timer {
 // already emitted (a metric, not state: whether it came before or after the release depends on
 // arrival).
 func (u *User) AddActivity(a *event.Activity) (late bool) {
-	e := Event{At: a.Time.UTC(), ID: a.EventID, Type: a.Type, ProductID: a.ProductID, SessionID: a.SessionID, Referrer: a.Referrer}
+	e := Event{At: a.Time.UTC(), ID: a.EventID, Type: a.Type, SessionID: a.SessionID, Referrer: a.Referrer}
+	if a.Type == event.ProductView {
+		// A journey reads the product of product views only (Viewed); the value is written on
+		// every event, so it keeps no more.
+		e.ProductID = a.ProductID
+	}
 	i := sort.Search(len(u.Events), func(i int) bool { return eventLess(&e, &u.Events[i]) })
 	if i > 0 && u.Events[i-1].At.Equal(e.At) && u.Events[i-1].ID == e.ID {
 		// The same event again: a file replayed twice (--force, or replays that share no
