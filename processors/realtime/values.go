@@ -59,11 +59,6 @@ func (c *Counts) add(o Counts) {
 	}
 }
 
-func (c Counts) clone() Counts {
-	c.Events = maps.Clone(c.Events)
-	return c
-}
-
 // User is a pseudonymous user's recent activity windows: for each window start (Unix ms), the
 // smallest origin of the user's events in it. The first of them to arrive makes the user active.
 // A user's clickstream comes from one raw partition (the raw activity topic is keyed by user), in
