@@ -256,3 +256,20 @@ func FuzzUserCodec(f *testing.F) {
 		checkDecodes(t, b)
 	})
 }
+
+// TestUserCodecCoversEveryField: the binary form writes each field by name, so a field added to
+// the value (or to a type it holds) would be dropped silently on the next write. Add it to
+// encodeUser and decodeUser (and codecUsers), then here.
+func TestUserCodecCoversEveryField(t *testing.T) {
+	for _, tc := range []struct {
+		v      any
+		fields int
+	}{
+		{User{}, 9}, {Event{}, 6}, {Purchase{}, 7}, {Done{}, 2}, {Journey{}, 18},
+		{Timer{}, 4}, {End{}, 4}, {OrderMark{}, 2}, {fence.Mark{}, 2},
+	} {
+		if n := reflect.TypeOf(tc.v).NumField(); n != tc.fields {
+			t.Errorf("%T has %d fields, the binary form writes %d", tc.v, n, tc.fields)
+		}
+	}
+}
