@@ -29,9 +29,10 @@
 // activity passed them (passed); when an order is ready it removes the order's timer and flushes
 // the user with it, once. Only that flush releases the journey, and the journey is stamped with
 // the smallest raw origin of the order's lines (Purchase.Origin), so it is the same record in
-// every run. Activity is kept for Keep (7 days) behind the user's newest event and before each
-// pending purchase, and a journey sees the Keep before its purchase only: cuts that depend on
-// nothing else (the loop may lag a replay's activity by days before a flush comes).
+// every run. Activity is kept for Retain (a year) behind the user's newest event and for Keep
+// (7 days) before each pending purchase, and a journey sees the Keep before its purchase only:
+// cuts that depend on nothing else (a history replay sends the activity first, and the loop may
+// lag it by days before a flush comes).
 //
 // End of input (end.go): a finite input would leave the last order of each partition pending
 // until a greater order id arrives from every source, and purchases within Bound + Slack of the
@@ -56,6 +57,10 @@
 // applied changes nothing, but repeats its loop signals (the crash may have lost them). Loop
 // signals need no fence: a timer is kept once per order, marks only move forward, and a flush
 // releases only what is still pending — delivered again, it emits the journeys of the orders it
-// lists again, identical, because goka writes the table and the output independently. A
-// journey's identity is (user, order), so consumers keep one of equal copies.
+// lists again, identical, because goka writes the table and the output independently (a user
+// remembers at least its DoneMin newest releases for that, however far its activity ran ahead).
+// Likewise a schedule signal delivered again finds its timers fired, their flushes possibly
+// lost: a fired timer stays until its user confirms the release, and a signal that changes
+// nothing sends the flushes of the fired timers it concerns again (fired.go). A journey's
+// identity is (user, order), so consumers keep one of equal copies.
 package journeys

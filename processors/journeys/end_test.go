@@ -186,7 +186,11 @@ func TestPendingPurchaseKeepsItsSession(t *testing.T) {
 		t.Fatalf("released %+v, want O1 with the 2 events of the Keep before it", released)
 	}
 	u.Release("x~1", []string{"O0"})
-	if n := len(u.Events); n != 1 {
-		t.Errorf("%d events kept after the release, want the last Keep's 1", n)
+	if n := len(u.Events); n != 4 {
+		t.Errorf("%d events kept after the release, want the 4 of the Retain behind the newest", n)
+	}
+	add("a year later", t0.Add(9*day+Retain))
+	if n := len(u.Events); n != 2 {
+		t.Errorf("%d events kept a Retain later, want 2 (the newest and the one 9 days before it)", n)
 	}
 }

@@ -51,6 +51,11 @@ type processor struct {
 	// that the schedule learns the source delivers again (in memory: after a restart every
 	// source's first record reports anyway).
 	ends map[clockKey]int64
+	// resent holds the fired timers (fired.go) whose flush this process has sent again, until
+	// their release is confirmed: after a restart every signal delivered again changes nothing,
+	// and each would otherwise send every fired timer's flush again (a restart under a lagging
+	// loop made 391,607 journey records of 3,606).
+	resent map[resentKey]bool
 	// rawActivity and rawTransactions are the raw topics whose partitions are the sources.
 	rawActivity, rawTransactions string
 }
@@ -59,6 +64,10 @@ type processor struct {
 // sources each clean partition interleaves, and the schedule waits to hear from.
 type Sources struct {
 	Activity, Transactions int
+}
+
+type resentKey struct {
+	schedule, user, order string
 }
 
 type clockKey struct {
@@ -76,6 +85,7 @@ func Graph(cfg cluster.Config, sources Sources) (*goka.GroupGraph, error) {
 	ns := cfg.Namespace
 	p := &processor{obs: cfg.Observer, journeys: ns.Stream(topology.Journeys), dead: ns.Stream(topology.DeadLetter),
 		sources: sources, clocks: map[clockKey]time.Time{}, orders: map[clockKey]string{}, ends: map[clockKey]int64{},
+		resent:      map[resentKey]bool{},
 		rawActivity: string(ns.Stream(topology.Activity)), rawTransactions: string(ns.Stream(topology.Transactions))}
 	return goka.DefineGroup(ns.Group(Group),
 		// Bytes: a record that does not decode becomes a dead letter instead of stopping the group.
@@ -276,6 +286,7 @@ func (p *processor) signal(ctx goka.Context, msg any) {
 	}
 	switch s.Kind {
 	case SignalDue, SignalPassed, SignalClock, SignalOrders, SignalEnd:
+		before := stateOf(u, s.User, s.Order)
 		var t *Timer
 		switch s.Kind {
 		case SignalDue:
@@ -296,15 +307,33 @@ func (p *processor) signal(ctx goka.Context, msg any) {
 			wm, orders = timeAfterAll, orderAfterAll
 		}
 		ready := u.Schedule(t, wm, orders)
+		if before.unchanged(s.User, s.Order, ready) {
+			// Its work was done before (fired.go): the flushes it made may have been lost.
+			ready = p.resend(ctx.Key(), u.firedFor(s))
+		}
+		u.markFired(ready)
 		ctx.SetValue(u)
 		// One flush per order, whatever else is ready at the same moment: the loop then carries
 		// the same records in every run.
 		for _, r := range ready {
 			ctx.Loopback(r.User, &Signal{Kind: SignalFlush, Orders: []string{r.Order}})
 		}
+	case SignalReleased:
+		u.confirm(s.User, s.Order)
+		ctx.SetValue(u)
+		p.mu.Lock()
+		delete(p.resent, resentKey{ctx.Key(), s.User, s.Order})
+		p.mu.Unlock()
 	case SignalFlush:
+		// Confirmed to the schedule whatever is found (fired.go): a flush delivered again
+		// confirms again, which changes nothing.
+		for _, order := range s.Orders {
+			ctx.Loopback(ScheduleKey(ctx.Partition()), &Signal{Kind: SignalReleased, User: ctx.Key(), Order: order})
+		}
 		released, before := u.Release(ctx.Key(), s.Orders)
-		if len(released) > 0 {
+		// Written even when nothing was pending (fence.Keep): a flush delivered again after a
+		// SIGKILL finds the release done in the local table, whose changelog record may be lost.
+		if len(released) > 0 || ctx.Value() != nil {
 			ctx.SetValue(u)
 		}
 		for _, d := range append(before, released...) {
@@ -344,6 +373,22 @@ func (p *processor) endOfInput(ctx goka.Context, msg any) {
 		}
 	}
 	ctx.Loopback(ScheduleKey(k.partition), &Signal{Kind: SignalEnd, Source: k.source, Markers: announced, Next: o.Offset + 1})
+}
+
+// resend returns the fired timers of schedule whose flush this process has not sent again yet,
+// and remembers them: one repeat each until confirmed is enough, a later crash forgets them.
+func (p *processor) resend(schedule string, fired []Timer) []Timer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []Timer
+	for _, t := range fired {
+		k := resentKey{schedule, t.User, t.Order}
+		if !p.resent[k] {
+			p.resent[k] = true
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // resumed reports whether o is the first record of its source after an end-of-input marker this
@@ -484,13 +529,15 @@ const (
 	SignalOrders = "orders" // to a schedule: Source has delivered purchase order Order
 	SignalEnd    = "end"    // to a schedule: Source has delivered an end-of-input marker announcing Markers
 	SignalFlush  = "flush"  // to a user: release Orders (one)
+	// SignalReleased goes to a schedule: User has released Order (its flush arrived).
+	SignalReleased = "released"
 )
 
 // Signal is a message of the processor's loop topic.
 type Signal struct {
 	Kind   string   `json:"kind"`
-	User   string   `json:"user,omitempty"`   // due: the user to flush
-	Order  string   `json:"order,omitempty"`  // due, passed: the order; orders: the source's order
+	User   string   `json:"user,omitempty"`   // due, passed, released: the user to flush
+	Order  string   `json:"order,omitempty"`  // due, passed, released: the order; orders: the source's order
 	Orders []string `json:"orders,omitempty"` // flush: the orders to release
 	Source string   `json:"source,omitempty"` // clock, orders, end: the raw partition reporting
 	// Markers (end) are the markers the marker announces: raw source → raw offset + 1.

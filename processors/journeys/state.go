@@ -21,16 +21,33 @@ const Bound = SessionGap
 const SessionGap = 30 * time.Minute
 
 // Keep is how much event time of activity before a purchase its journey sees, and how much a user
-// keeps before its newest event and before each pending purchase (prune). It depends on those
-// alone, never on what else has arrived, so the events a journey sees do not depend on when its
-// purchase arrives — as long as the purchase arrives before the user's activity is Keep past it
-// (replay sends a whole history of activity before the transactions, so Keep is long; sessions
-// longer than Keep are cut to their last Keep).
+// keeps before each pending purchase (prune). It depends on those alone, never on what else has
+// arrived (sessions longer than Keep are cut to their last Keep).
 const Keep = 7 * 24 * time.Hour
+
+// Retain is how much activity a user keeps behind its newest event (prune), so that the events a
+// journey sees do not depend on when its purchase arrives — as long as it arrives before the
+// user's activity is Retain past it. A history replay sends all of a dataset's files before the
+// next one's, activity before transactions: with activity kept for only Keep, a purchase older
+// than Keep behind the user's last activity found its session gone when the processor had read
+// all the activity first, and kept it when it read the two inputs interleaved (issue 11 case 1:
+// 462 of generate.Small's journeys had an empty session after a SIGKILLed, rate-limited replay
+// and their session in an undisturbed one). A year covers a replayed year of history; maxEvents
+// still caps a user.
+const Retain = 366 * 24 * time.Hour
 
 // DoneKept is how long, in event time, a released order is remembered so that its late lines are
 // recognized (and its journey re-emitted on a redelivery).
 const DoneKept = 7 * 24 * time.Hour
+
+// DoneMin is how many released orders (the newest purchases) a user remembers whatever DoneKept
+// says. A history replay sends a user's activity days ahead of their purchases, so an order was
+// often older than DoneKept behind the user's activity the moment it was released: forgotten in
+// the same write, its flush delivered again after a SIGKILL (the journey's emit lost, the local
+// table ahead) found nothing to emit again. The newest releases are those a redelivered flush
+// names; the count depends on the released orders alone, so the value still does not depend on
+// arrival.
+const DoneMin = 8
 
 // Slack is how far past a purchase's due time (purchase + Bound) the activity watermark of the
 // user's partition must be before the purchase is flushed without activity of its own user: the
@@ -44,7 +61,7 @@ const Slack = 5 * time.Minute
 // ends with depend only on the events, not on which event happened to report after a restart.
 const ClockStep = 10 * time.Minute
 
-// maxEvents caps the activity a user keeps, whatever Keep says (a bot's clickstream).
+// maxEvents caps the activity a user keeps, whatever Retain says (a bot's clickstream).
 const maxEvents = 5000
 
 // Event is the part of an activity event a journey needs (ProductID: of a product view only).
@@ -363,14 +380,15 @@ func (u *User) Crossed(mark, now time.Time) []Purchase {
 	return out
 }
 
-// prune drops activity older than Keep before the user's newest event and before each pending
-// purchase, and released orders older than DoneKept. A pending purchase keeps the Keep before it
-// whenever its flush comes — during a replay the loop that carries the flush may lag the activity
-// by days — so its journey does not depend on that lag; once released, the cut follows
+// prune drops activity older than Retain before the user's newest event and Keep before each
+// pending purchase, and released orders older than DoneKept (but the DoneMin newest). A pending
+// purchase keeps the Keep before it whenever its flush comes — during a replay the loop that
+// carries the flush may lag the activity by days — so its journey does not depend on that lag;
+// once released, the cut follows
 // ActivityMark alone, which only moves forward, so what is kept in the end does not depend on the
 // order records arrived in.
 func (u *User) prune() {
-	cut := u.ActivityMark.Add(-Keep)
+	cut := u.ActivityMark.Add(-Retain)
 	for _, p := range u.Pending {
 		if c := p.At.Add(-Keep); c.Before(cut) {
 			cut = c
@@ -382,5 +400,11 @@ func (u *User) prune() {
 	}
 	u.Events = slices.Delete(u.Events, 0, i)
 	doneCut := u.ActivityMark.Add(-DoneKept)
-	u.Done = slices.DeleteFunc(u.Done, func(d Done) bool { return d.Journey.PurchaseTime.Before(doneCut) })
+	kept, newest := u.Done[:0], len(u.Done)-DoneMin // u.Done is in purchase order
+	for j, d := range u.Done {
+		if j >= newest || !d.Journey.PurchaseTime.Before(doneCut) {
+			kept = append(kept, d)
+		}
+	}
+	u.Done = kept
 }
