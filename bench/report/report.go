@@ -212,6 +212,8 @@ func human(v float64) string {
 		return strconv.FormatFloat(v/1e3, 'f', 1, 64) + "k"
 	case a >= 100:
 		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a > 0 && a < 0.1:
+		return strconv.FormatFloat(v, 'g', 2, 64) // 0.0026 Redis commands per event, not 0.00
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
