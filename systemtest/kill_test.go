@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,9 +152,43 @@ func compareRuns(t *testing.T, nsA topology.Namespace, a map[string][]record, ns
 		}
 		if missing > 0 {
 			t.Errorf("%s: %d records of the calm run missing after the kills", name, missing)
+			logMissing(t, name, da, db)
 		}
 	}
 	if tables < 4 {
 		t.Errorf("compared %d tables, want the 4 of `shopease run`", tables)
+	}
+}
+
+// logMissing logs (diagnostics) up to 10 records of the calm run missing after the kills, each
+// with the killed run's records of the same key: whether the record is absent or differs.
+func logMissing(t *testing.T, name string, calm, killed map[record]bool) {
+	t.Helper()
+	byKey := map[string][]record{}
+	for r := range killed {
+		byKey[r.key] = append(byKey[r.key], r)
+	}
+	var missing []record
+	for r := range calm {
+		if !killed[r] {
+			missing = append(missing, r)
+		}
+	}
+	slices.SortFunc(missing, func(a, b record) int { return strings.Compare(a.origin+a.key+a.value, b.origin+b.key+b.value) })
+	sameKey := 0
+	for _, r := range missing {
+		if len(byKey[r.key]) > 0 {
+			sameKey++
+		}
+	}
+	t.Logf("%s: %d missing records, %d of them with a record of the same key after the kills", name, len(missing), sameKey)
+	for i, r := range missing {
+		if i == 10 {
+			break
+		}
+		t.Logf("%s missing: origin %s value %s", name, r.origin, r.value)
+		for _, k := range byKey[r.key] {
+			t.Logf("%s   killed run, same key: origin %s value %s", name, k.origin, k.value)
+		}
 	}
 }
