@@ -83,7 +83,10 @@ func runWithKills(t *testing.T, brokers []string, ns topology.Namespace, dir str
 	if err := <-replayed; err != nil {
 		t.Fatalf("replay: %v", err)
 	}
-	quiesce(t, g, 3*time.Minute)
+	// How long the group may take to reach lag 0 after the replay: this test checks exactness,
+	// never speed (make bench does). On the shared 2-core machine under load 8–13 the realtime
+	// processor took 3–5 min over generate.Small (~100k rows) after 5 kills.
+	quiesce(t, g, 8*time.Minute)
 	g.stop()
 	return dumpTopics(t, brokers, ns)
 }
