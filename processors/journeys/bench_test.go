@@ -97,8 +97,8 @@ func BenchmarkActivity(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				// One event a second after the last: Keep prunes the oldest as new ones come, so
-				// the value stays about n events long.
+				// One event a second after the last. Nothing is pruned within Retain (a year), so
+				// the value grows by one event per iteration from n, up to maxEvents.
 				a := &event.Activity{EventID: fmt.Sprintf("a20240309-%07d", i), UserID: user, SessionID: "s20240309-000001",
 					Type: event.ProductView, ProductID: "P10007", Referrer: "search", Time: start.Add(time.Duration(i+1) * time.Second)}
 				raw, err := codecs.Activity{}.Encode(a)
