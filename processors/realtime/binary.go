@@ -14,8 +14,8 @@ import (
 // The user rows, the partition minute rows and the event notes are the per-event reads and writes
 // of the processor; JSON was most of its CPU (BenchmarkRealtime's profile: decoding the user row
 // alone a quarter, then the minute row a sixth). They use a compact binary form instead: a kind
-// byte, then varints and length-prefixed strings (maps in key order). The other rows, written once
-// per window, stay JSON (their first byte is '{').
+// byte, then varints and length-prefixed strings (maps in key order). So does the spike detector's
+// row (spikerow.go). The other rows, written once per window, stay JSON (their first byte is '{').
 const (
 	binUser = 'V'
 	binNote = 'N'

@@ -179,13 +179,13 @@ func (g *Global) report(p int32, events map[string]int64, parts int) bool {
 // content only, never on which partition closes first. Ready holds complete minutes that came
 // before an earlier one.
 type SpikeState struct {
-	Parts    int              `json:"parts"`
-	Starts   map[int32]int64  `json:"starts,omitempty"`
-	Ready    map[int64]Counts `json:"ready,omitempty"`
-	Started  bool             `json:"started,omitempty"`
-	Done     int64            `json:"done"` // minutes before it are judged or skipped (Unix ms)
-	Detector Detector         `json:"detector"`
-	Alerts   []Alert          `json:"alerts,omitempty"`
+	Parts    int             `json:"parts"`
+	Starts   map[int32]int64 `json:"starts,omitempty"`
+	Ready    readyMinutes    `json:"ready,omitzero"`
+	Started  bool            `json:"started,omitempty"`
+	Done     int64           `json:"done"` // minutes before it are judged or skipped (Unix ms)
+	Detector Detector        `json:"detector"`
+	Alerts   []Alert         `json:"alerts,omitempty"`
 }
 
 // start records partition p's first closed window (the first report counts; it never changes)
@@ -211,10 +211,7 @@ func (s *SpikeState) complete(start int64, c Counts, size int64) (judged, again 
 		}
 		return nil, again
 	}
-	if s.Ready == nil {
-		s.Ready = map[int64]Counts{}
-	}
-	s.Ready[start] = c
+	s.Ready.put(start, c.Events)
 	return s.judge(size), nil
 }
 
@@ -229,19 +226,14 @@ func (s *SpikeState) judge(size int64) []Alert {
 			s.Done = max(s.Done, st)
 		}
 		s.Started = true
-		for m := range s.Ready {
-			if m < s.Done {
-				delete(s.Ready, m)
-			}
-		}
+		s.Ready.dropBefore(s.Done)
 	}
 	var out []Alert
 	for {
-		c, ok := s.Ready[s.Done]
+		c, ok := s.Ready.take(s.Done)
 		if !ok {
 			break
 		}
-		delete(s.Ready, s.Done)
 		out = append(out, s.Detector.Observe(time.UnixMilli(s.Done), c)...)
 		s.Done += size
 	}

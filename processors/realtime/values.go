@@ -130,8 +130,8 @@ type Value struct {
 	Spikes *SpikeState `json:"spikes,omitempty"`
 }
 
-// ValueCodec encodes Value: user and partition minute rows in the binary form (binary.go), the
-// other rows as JSON.
+// ValueCodec encodes Value: user, partition minute and spike detector rows in binary forms
+// (binary.go, spikerow.go), the other rows as JSON.
 type ValueCodec struct{}
 
 // Encode encodes a *Value.
@@ -141,6 +141,9 @@ func (ValueCodec) Encode(v any) ([]byte, error) {
 	}
 	if val, ok := v.(*Value); ok && val.Minute != nil {
 		return encodeMinute(val.Minute), nil
+	}
+	if val, ok := v.(*Value); ok && val.Spikes != nil {
+		return encodeSpikes(val.Spikes), nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -164,6 +167,13 @@ func (ValueCodec) Decode(b []byte) (any, error) {
 			return nil, err
 		}
 		return &Value{Minute: m}, nil
+	}
+	if len(b) > 0 && b[0] == binSpikes {
+		s, err := decodeSpikes(b)
+		if err != nil {
+			return nil, err
+		}
+		return &Value{Spikes: s}, nil
 	}
 	v := &Value{}
 	if err := json.Unmarshal(b, v); err != nil {
