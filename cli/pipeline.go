@@ -25,6 +25,7 @@ type pipelineFlags struct {
 	archive          bool
 	snapshotInterval time.Duration
 	keep             int
+	processors       []string // empty: all
 }
 
 func (p *pipelineFlags) register(fs *flag.FlagSet) {
@@ -57,7 +58,7 @@ func (p *pipelineFlags) restoring(e *env, cfg *cluster.Config, reg *tables.Regis
 // (when pw has one) beside it; any of them failing stops all.
 func (p *pipelineFlags) run(ctx context.Context, e *env, cfg cluster.Config, pw pipelineWeb) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return processors.Run(gctx, cfg) })
+	g.Go(func() error { return processors.RunOnly(gctx, cfg, p.processors) })
 	if pw.srv != nil {
 		g.Go(func() error { return pw.srv.Run(gctx) })
 	}

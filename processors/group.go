@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -16,24 +18,83 @@ import (
 	"github.com/shopease/shopease/processors/journeys"
 	"github.com/shopease/shopease/processors/realtime"
 	"github.com/shopease/shopease/processors/sales"
+	"github.com/shopease/shopease/processors/topology"
 	"github.com/shopease/shopease/processors/transactions"
 )
 
-// runner is one processor (or group of processors) of the topology.
+// runner is one processor (or group of processors) of the topology, with the consumer groups
+// it runs.
 type runner struct {
-	name string
-	run  func(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) error
+	name   string
+	groups []goka.Group
+	run    func(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) error
 }
 
-// All lists the processors `shopease run` runs, in topology order.
+// all lists the processors `shopease run` runs, in topology order.
 var all = []runner{
-	{"transactions", transactions.Run},
-	{"activity", activity.Run},
-	{"inventory", inventory.Run},
-	{"feedback", feedback.Run},
-	{"sales", sales.Run},
-	{"journeys", journeys.Run},
-	{"realtime", realtime.Run},
+	{"transactions", []goka.Group{topology.TransactionsGroup}, transactions.Run},
+	{"activity", []goka.Group{topology.ActivityGroup}, activity.Run},
+	{"inventory", []goka.Group{topology.InventoryCleanGroup, topology.InventoryGroup}, inventory.Run},
+	{"feedback", []goka.Group{topology.FeedbackGroup, topology.RatingsGroup}, feedback.Run},
+	{"sales", []goka.Group{topology.SalesGroup, topology.RevenueGroup}, sales.Run},
+	{"journeys", []goka.Group{topology.JourneysGroup}, journeys.Run},
+	{"realtime", []goka.Group{topology.RealtimeGroup}, realtime.Run},
+}
+
+// Gateways are the processors that clean the raw topics: with the lake writer they are all a
+// backfill of the lake needs (`shopease run --processors gateways`).
+var Gateways = []string{"transactions", "activity", "inventory", "feedback"}
+
+// Names lists the processors of `shopease run` in topology order.
+func Names() []string {
+	names := make([]string, len(all))
+	for i, r := range all {
+		names[i] = r.name
+	}
+	return names
+}
+
+// ParseNames reads a comma-separated list of processor names; "all" (or "") is every processor
+// and "gateways" the four gateways. Unknown names are an error that lists the known ones.
+func ParseNames(s string) ([]string, error) {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		n = strings.TrimSpace(n)
+		switch {
+		case n == "":
+		case n == "all":
+			out = append(out, Names()...)
+		case n == "gateways":
+			out = append(out, Gateways...)
+		case slices.Contains(Names(), n):
+			out = append(out, n)
+		default:
+			return nil, fmt.Errorf("processors: unknown processor %q (known: %s, or all, gateways)", n, strings.Join(Names(), ", "))
+		}
+	}
+	if len(out) == 0 {
+		return Names(), nil
+	}
+	var names []string // topology order, each once
+	for _, n := range Names() {
+		if slices.Contains(out, n) {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
+func selected(names []string) []runner {
+	if len(names) == 0 {
+		return all
+	}
+	var out []runner
+	for _, r := range all {
+		if slices.Contains(names, r.name) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Run runs every processor of the ShopEase group until ctx is done or one fails; a failure stops
@@ -41,14 +102,24 @@ var all = []runner{
 // the local stores before its Run returns. Errors never carry record keys (they may be raw user
 // ids): see cluster.RedactError.
 func Run(ctx context.Context, cfg cluster.Config, opts ...goka.ProcessorOption) error {
+	return RunOnly(ctx, cfg, nil, opts...)
+}
+
+// RunOnly is Run for the named processors (Names; empty: all of them).
+func RunOnly(ctx context.Context, cfg cluster.Config, names []string, opts ...goka.ProcessorOption) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	if _, err := cfg.RequirePseudonyms(); err != nil {
 		return err
 	}
+	for _, n := range names {
+		if !slices.Contains(Names(), n) {
+			return fmt.Errorf("processors: unknown processor %q", n)
+		}
+	}
 	g, ctx := errgroup.WithContext(ctx)
-	for _, r := range all {
+	for _, r := range selected(names) {
 		g.Go(func() error { return supervise(ctx, cfg, r, opts) })
 	}
 	if err := g.Wait(); err != nil {

@@ -68,3 +68,15 @@ func Inputs(ns topology.Namespace) map[goka.Group][]goka.Stream {
 		ns.Group(topology.RealtimeGroup):       {s(topology.CleanActivity), s(topology.CleanTransactions), loop(topology.RealtimeGroup)},
 	}
 }
+
+// InputsOf is Inputs for the named processors only (Names; empty: all of them).
+func InputsOf(ns topology.Namespace, names []string) map[goka.Group][]goka.Stream {
+	in := Inputs(ns)
+	out := map[goka.Group][]goka.Stream{}
+	for _, r := range selected(names) {
+		for _, g := range r.groups {
+			out[ns.Group(g)] = in[ns.Group(g)]
+		}
+	}
+	return out
+}

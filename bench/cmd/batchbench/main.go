@@ -4,10 +4,13 @@
 // measured (peak RSS of its process tree, sampled from /proc). Both must give the report numbers
 // of the generator's truth, and each other's; the benchmark fails otherwise.
 //
-// shopease does it as a deployment would: `topics create`, `replay` at full speed, `run` (the
-// processor group) until every group's lag is 0, `lake --once`, then the reports (`report --live`,
-// or from the lake with -reports lake once `shopease report` reads it). The broker's own memory
-// is not counted (as Spark's filesystem is not); it runs beside both.
+// shopease does it as a deployment backfilling its lake would: `topics create`, `replay` at full
+// speed, `run --processors gateways` (the processors that clean the raw topics: what the job
+// needs; the real-time, journeys and sales processors serve the live side, which Spark's job does
+// not compute) until their groups' lag is 0, `lake --once`, then the reports from the lake, as
+// Spark computes them (-reports live: from the sales and inventory tables, with the sales
+// processors run too). The broker's own memory is not counted (as Spark's filesystem is not); it
+// runs beside both.
 //
 // Output: one Go benchmark line per run and system, for bench/cmd/benchreport:
 //
@@ -31,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopease/shopease/processors"
 	"github.com/shopease/shopease/processors/topology"
 )
 
@@ -42,7 +46,8 @@ type config struct {
 	python  string // the venv's python with pyspark
 	script  string // the PySpark job
 	brokers string
-	reports string // live or lake
+	reports string   // live or lake
+	procs   []string // the processors `shopease run` runs
 	work    string
 	timeout time.Duration
 	only    string // shopease, spark or "" (both)
@@ -70,11 +75,23 @@ func main() {
 	flag.StringVar(&c.python, "python", ".cache/pyspark/bin/python", "python with pyspark installed")
 	flag.StringVar(&c.script, "script", "scripts/spark/batch_reports.py", "the PySpark job")
 	flag.StringVar(&c.brokers, "brokers", os.Getenv("SHOPEASE_TEST_KAFKA"), "Kafka bootstrap address")
-	flag.StringVar(&c.reports, "reports", "live", "where shopease's reports come from: live (processor tables) or lake")
+	flag.StringVar(&c.reports, "reports", "lake", "where shopease's reports come from: lake (Parquet, as Spark's) or live (processor tables)")
+	procs := flag.String("processors", "", "processors `shopease run` runs (default: gateways for -reports lake, gateways,sales for live)")
 	flag.StringVar(&c.work, "work", "", "work folder (default: a temporary one, removed afterwards)")
 	flag.DurationVar(&c.timeout, "timeout", 2*time.Hour, "longest a single run may take")
 	flag.StringVar(&c.only, "only", "", "run one system only: shopease or spark (no comparison then)")
 	flag.Parse()
+	if *procs == "" {
+		*procs = "gateways"
+		if c.reports == "live" {
+			*procs = "gateways,sales"
+		}
+	}
+	var err error
+	if c.procs, err = processors.ParseNames(*procs); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := run(context.Background(), c, log, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -206,7 +223,7 @@ func shopeaseJob(ctx context.Context, c config, log *slog.Logger, history, dir s
 		return total, nil, err
 	}
 	m, err := runUntilIdle(ctx, c, ns, append([]string{"run", "--demo-key", "--data-dir", filepath.Join(dir, "data"),
-		"--archive=false", "--snapshot-interval", "0", "--redis", ""}, common...))
+		"--processors", strings.Join(c.procs, ","), "--archive=false", "--snapshot-interval", "0", "--redis", ""}, common...))
 	total.add(m)
 	if err != nil {
 		return total, nil, err

@@ -89,7 +89,7 @@ func runUntilIdle(ctx context.Context, c config, ns topology.Namespace, args []s
 				continue
 			}
 			lastPoll = time.Now()
-			lag, err := totalLag(cfg)
+			lag, err := totalLag(cfg, c.procs)
 			if err != nil || lag > 0 {
 				zeros = 0
 				continue
@@ -110,10 +110,11 @@ func runUntilIdle(ctx context.Context, c config, ns topology.Namespace, args []s
 	}
 }
 
-// totalLag sums every group's lag; an input topic goka has not created yet counts as lagging.
-func totalLag(cfg cluster.Config) (int64, error) {
+// totalLag sums the lag of the groups of procs; an input topic goka has not created yet counts as
+// lagging.
+func totalLag(cfg cluster.Config, procs []string) (int64, error) {
 	total := int64(0)
-	for g, ins := range processors.Inputs(cfg.Namespace) {
+	for g, ins := range processors.InputsOf(cfg.Namespace, procs) {
 		lag, err := cfg.Lag(g, ins...)
 		if err != nil {
 			return 0, err
