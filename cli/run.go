@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/shopease/shopease/processors"
+	"github.com/shopease/shopease/processors/cluster"
 )
 
 func runCmd() *command {
@@ -17,6 +18,7 @@ func runCmd() *command {
 		redisAddr   string
 		redisPrefix string
 		only        string
+		fetchBytes  int
 	)
 	return &command{
 		name:    "run",
@@ -53,6 +55,7 @@ Example:
 			hf.register(fs, runHTTPAddr)
 			fs.StringVar(&redisAddr, "redis", "127.0.0.1:6379", "Redis for the real-time metrics (host:port; empty: none)")
 			fs.StringVar(&redisPrefix, "redis-prefix", "shopease:", "prefix of every Redis key")
+			fs.IntVar(&fetchBytes, "fetch-bytes", cluster.DefaultFetchBytes, "bytes a consumer fetches per partition and request (memory grows with partitions × this; larger can be faster)")
 			fs.StringVar(&only, "processors", "all", "comma-separated processors to run: "+strings.Join(processors.Names(), ",")+
 				", or all, or gateways ("+strings.Join(processors.Gateways, ",")+")")
 		},
@@ -71,6 +74,10 @@ Example:
 			if cfg.Pseudonyms, err = kf.pseudonymizer(e); err != nil {
 				return err
 			}
+			if fetchBytes < 1<<10 || fetchBytes > 1<<30 {
+				return usagef("--fetch-bytes must be between 1 KiB and 1 GiB, got %d", fetchBytes)
+			}
+			cfg.FetchBytes = int32(fetchBytes)
 			cfg.RedisAddr, cfg.RedisKeyPrefix = redisAddr, redisPrefix
 			pw := hf.observe(&cfg)
 			pf.restoring(e, &cfg, pw.tables)
