@@ -208,6 +208,7 @@ func sparkJob(ctx context.Context, c config, history, dir string) (usage, *outco
 // shopeaseJob runs the pipeline with the shopease binary, in a namespace of its own.
 func shopeaseJob(ctx context.Context, c config, log *slog.Logger, history, dir string, i int) (usage, *outcome, error) {
 	ns := topology.Namespace(fmt.Sprintf("bench.batch.%d.%d.", time.Now().Unix(), i))
+	defer deleteNamespace(c.brokers, ns, log) // 10M events leave ~6 GB of topics on the broker
 	lake := filepath.Join(dir, "lake")
 	common := []string{"--brokers", c.brokers, "--namespace", string(ns)}
 	var total usage

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/shopease/shopease/processors"
 	"github.com/shopease/shopease/processors/cluster"
@@ -175,4 +179,35 @@ func rss(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// deleteNamespace deletes every topic of ns (the raw and clean topics, changelogs and goka's loop
+// topics of one shopease run), so that runs do not fill the shared broker's disk.
+func deleteNamespace(brokers string, ns topology.Namespace, log *slog.Logger) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers))
+	if err != nil {
+		log.Warn("delete the run's topics", "namespace", ns, "err", err)
+		return
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	topics, err := adm.ListTopics(ctx)
+	if err != nil {
+		log.Warn("delete the run's topics", "namespace", ns, "err", err)
+		return
+	}
+	var names []string
+	for _, t := range topics.Names() {
+		if strings.HasPrefix(t, string(ns)) {
+			names = append(names, t)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	if _, err := adm.DeleteTopics(ctx, names...); err != nil {
+		log.Warn("delete the run's topics", "namespace", ns, "err", err)
+	}
 }
