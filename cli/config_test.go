@@ -102,6 +102,7 @@ func TestMainExitCodes(t *testing.T) {
 		{[]string{"topics"}, 2, "Commands:"},
 		{[]string{"run", "--partitions", "0"}, 2, "--partitions must be ≥ 1"},
 		{[]string{"run", "extra"}, 2, "run takes no arguments"},
+		{[]string{"run", "--redis-flush", "0s"}, 2, "--redis-flush must be positive, got 0s"},
 		{[]string{"run", "--fetch-bytes", "100"}, 2, "--fetch-bytes must be between 1 KiB and 1 GiB, got 100"},
 		{[]string{"run", "--processors", "gateways,realtme"}, 2, `unknown processor "realtme" (known: transactions, activity`},
 		{[]string{"version", "--log-level", "loud"}, 2, "--log-level"},

@@ -4,9 +4,11 @@ import (
 	"context"
 	"flag"
 	"strings"
+	"time"
 
 	"github.com/shopease/shopease/processors"
 	"github.com/shopease/shopease/processors/cluster"
+	"github.com/shopease/shopease/redissink"
 )
 
 func runCmd() *command {
@@ -19,6 +21,7 @@ func runCmd() *command {
 		redisPrefix string
 		only        string
 		fetchBytes  int
+		redisFlush  time.Duration
 	)
 	return &command{
 		name:    "run",
@@ -55,6 +58,7 @@ Example:
 			hf.register(fs, runHTTPAddr)
 			fs.StringVar(&redisAddr, "redis", "127.0.0.1:6379", "Redis for the real-time metrics (host:port; empty: none)")
 			fs.StringVar(&redisPrefix, "redis-prefix", "shopease:", "prefix of every Redis key")
+			fs.DurationVar(&redisFlush, "redis-flush", redissink.DefaultFlushInterval, "how often the real-time metrics that changed are written to Redis (the longest a change waits; each write costs a few commands)")
 			fs.IntVar(&fetchBytes, "fetch-bytes", cluster.DefaultFetchBytes, "bytes a consumer fetches per partition and request (memory grows with partitions × this; larger can be faster)")
 			fs.StringVar(&only, "processors", "all", "comma-separated processors to run: "+strings.Join(processors.Names(), ",")+
 				", or all, or gateways ("+strings.Join(processors.Gateways, ",")+")")
@@ -71,13 +75,17 @@ Example:
 			if err != nil {
 				return err
 			}
-			if cfg.Pseudonyms, err = kf.pseudonymizer(e); err != nil {
-				return err
-			}
 			if fetchBytes < 1<<10 || fetchBytes > 1<<30 {
 				return usagef("--fetch-bytes must be between 1 KiB and 1 GiB, got %d", fetchBytes)
 			}
 			cfg.FetchBytes = int32(fetchBytes)
+			if redisFlush <= 0 {
+				return usagef("--redis-flush must be positive, got %s", redisFlush)
+			}
+			cfg.RedisFlushInterval = redisFlush
+			if cfg.Pseudonyms, err = kf.pseudonymizer(e); err != nil {
+				return err
+			}
 			cfg.RedisAddr, cfg.RedisKeyPrefix = redisAddr, redisPrefix
 			pw := hf.observe(&cfg)
 			pf.restoring(e, &cfg, pw.tables)

@@ -9,14 +9,14 @@
 #      BENCH_BATCH_EVENTS   rows of the batch-vs-Spark history (default 10000000, issue 12's size;
 #                           ~15 min for 3 runs of both systems, 5 GB under $TMPDIR)
 #      BENCH_ONLY           space-separated subset of: restore snapshot replay1m perf stream
-#                           realtime batch spark (default: all)
+#                           realtime latency batch spark (default: all)
 set -uo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 out=artifacts/bench
 mkdir -p "$out"
 count="${BENCH_COUNT:-3}"
-only="${BENCH_ONLY:-restore snapshot replay1m perf stream realtime batch spark}"
+only="${BENCH_ONLY:-restore snapshot replay1m perf stream realtime latency batch spark}"
 
 started=0
 if ! bash testenv/real.sh status >/dev/null 2>&1; then
@@ -66,7 +66,10 @@ export BENCH_STREAM_EVENTS="${BENCH_STREAM_EVENTS:-100000}" BENCH_GATEWAY_EVENTS
 bench stream '^BenchmarkStream' ./bench/
 
 # Issues 7 and 12.5: the realtime processor's Redis commands per event at steady state.
-bench realtime 'BenchmarkRealtime/real' ./processors/realtime/
+bench realtime '^BenchmarkRealtime$/real' ./processors/realtime/
+
+# Issue 12.1: latency from produce to the Redis value, live event times at a fixed rate.
+bench latency '^BenchmarkRealtimeLatency$/real' ./processors/realtime/
 
 # Issue 12.4: the historical job by shopease and by PySpark (local[2]) on the same files.
 if wanted batch; then

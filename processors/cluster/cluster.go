@@ -62,6 +62,9 @@ type Config struct {
 	// decoded batches wait in the consumer's channel buffers); larger fetches feed a partition's
 	// goroutine better while the next fetch is under way (docs/decisions.md 10).
 	FetchBytes int32
+	// RedisFlushInterval is how often the realtime processor's Redis sink writes what changed
+	// (0: redissink.DefaultFlushInterval): the bound on a change's wait before Redis has it.
+	RedisFlushInterval time.Duration
 	// RedisHooks are added to the Redis client the realtime processor makes (the dashboard's
 	// /metrics times the sink's pipelines with one).
 	RedisHooks []redis.Hook
@@ -86,6 +89,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Observer == nil {
 		c.Observer = outcome.Nop{}
+	}
+	if c.RedisFlushInterval < 0 {
+		return fmt.Errorf("cluster: Redis flush interval %s < 0", c.RedisFlushInterval)
 	}
 	if c.FetchBytes < 0 {
 		return fmt.Errorf("cluster: fetch bytes %d < 0", c.FetchBytes)

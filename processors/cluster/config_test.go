@@ -17,4 +17,8 @@ func TestFetchBytes(t *testing.T) {
 	if err := c.Validate(); err == nil {
 		t.Error("negative fetch size accepted")
 	}
+	c.FetchBytes, c.RedisFlushInterval = 0, -1
+	if err := c.Validate(); err == nil {
+		t.Error("negative Redis flush interval accepted")
+	}
 }

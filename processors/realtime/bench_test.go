@@ -75,17 +75,8 @@ func benchRealtime(b *testing.B, k testenv.Kafka, r testenv.Redis, n int) {
 
 func runRealtimeOnce(b *testing.B, k testenv.Kafka, r testenv.Redis, n int) (rate, cmdsPerEvent, cpuPerEvent float64) {
 	b.StopTimer()
-	ns := testenv.Namespace(b)
-	cfg := cluster.Config{Brokers: k.Brokers(), Namespace: ns, DataDir: b.TempDir(),
-		Pseudonyms: pseudonym.Demo(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Storage:        func(dir string) storage.Builder { return tables.NewBuilder(dir) },
-		RedisKeyPrefix: testenv.KeyPrefix(b, r)}
-	if _, err := cfg.EnsureTopics(4); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := realtime.EnsureOutputs(cfg); err != nil {
-		b.Fatal(err)
-	}
+	cfg := benchConfig(b, k, r)
+	ns := cfg.Namespace
 	produceClean(b, cfg, n)
 	rdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
 	defer rdb.Close()
@@ -130,6 +121,23 @@ func runRealtimeOnce(b *testing.B, k testenv.Kafka, r testenv.Redis, n int) (rat
 	}
 	return float64(n) / last.Sub(first).Seconds(), float64(cc.n.Load()) / float64(n),
 		float64((cpuLast - cpuFirst).Microseconds()) / float64(n)
+}
+
+// benchConfig is the realtime processor's configuration in a fresh namespace with 4-partition
+// topics: Pebble tables, the demo pseudonymization key, a Redis key prefix of its own.
+func benchConfig(b *testing.B, k testenv.Kafka, r testenv.Redis) cluster.Config {
+	b.Helper()
+	cfg := cluster.Config{Brokers: k.Brokers(), Namespace: testenv.Namespace(b), DataDir: b.TempDir(),
+		Pseudonyms: pseudonym.Demo(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Storage:        func(dir string) storage.Builder { return tables.NewBuilder(dir) },
+		RedisKeyPrefix: testenv.KeyPrefix(b, r)}
+	if _, err := cfg.EnsureTopics(4); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := realtime.EnsureOutputs(cfg); err != nil {
+		b.Fatal(err)
+	}
+	return cfg
 }
 
 // cpuTime is the user and system CPU time of this process so far.

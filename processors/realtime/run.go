@@ -127,9 +127,12 @@ func RunWith(ctx context.Context, cfg cluster.Config, rs RunSettings, opts ...go
 			prefix = "shopease:"
 		}
 		var sink *redissink.Sink
-		sopts := append([]redissink.Option{redissink.WithKeyPrefix(prefix), redissink.WithLogger(cfg.Logger),
-			redissink.WithRebuild(func(ctx context.Context) error { return Rebuild(ctx, view, RedisSink(sink)) })},
-			rs.RedisOptions...)
+		sopts := []redissink.Option{redissink.WithKeyPrefix(prefix), redissink.WithLogger(cfg.Logger),
+			redissink.WithRebuild(func(ctx context.Context) error { return Rebuild(ctx, view, RedisSink(sink)) })}
+		if cfg.RedisFlushInterval > 0 {
+			sopts = append(sopts, redissink.WithFlushInterval(cfg.RedisFlushInterval))
+		}
+		sopts = append(sopts, rs.RedisOptions...)
 		sink = redissink.New(rs.Redis, sopts...)
 		rs.Sink = RedisSink(sink)
 		select {
