@@ -100,9 +100,10 @@ func WithTTL(d time.Duration) Option { return func(o *options) { o.ttl = d } }
 
 // DefaultFlushInterval is how often pending changes are written unless WithFlushInterval says
 // otherwise. A change waits up to one interval, so it bounds the latency from an event to its
-// Redis value; each flush costs a few commands whatever the traffic. At 2,000 events/s
-// (realtime.BenchmarkRealtimeLatency, real servers): 1 s gave p99 1,008 ms and 0.0016 commands per
-// event, 500 ms p99 518 ms and 0.0031 (docs/decisions.md 11).
+// Redis value; each flush costs a few commands whatever the traffic. At 2,000 events/s through
+// the whole processor group (bench.BenchmarkStreamRedisLatency, real servers): 1 s gave p99
+// 987 ms (max 1,013 ms) and 0.0015 commands per event, 500 ms p99 522 ms and 0.0030
+// (docs/decisions.md 11).
 const DefaultFlushInterval = 500 * time.Millisecond
 
 // WithFlushInterval sets how often pending changes are written (default DefaultFlushInterval).

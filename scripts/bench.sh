@@ -63,13 +63,14 @@ fi
 # Issue 12.1: the whole processor group (sustained events/s to lag 0, probe latency under half
 # that load) and the activity gateway alone (goka + sarama's per-message ceiling).
 export BENCH_STREAM_EVENTS="${BENCH_STREAM_EVENTS:-100000}" BENCH_GATEWAY_EVENTS="${BENCH_GATEWAY_EVENTS:-800000}" BENCH_BATCH_EVENTS="${BENCH_BATCH_EVENTS:-10000000}"
-bench stream '^BenchmarkStream' ./bench/
+bench stream '^BenchmarkStream(ActivityGateway)?$' ./bench/
 
 # Issues 7 and 12.5: the realtime processor's Redis commands per event at steady state.
 bench realtime '^BenchmarkRealtime$/real' ./processors/realtime/
 
-# Issue 12.1: latency from produce to the Redis value, live event times at a fixed rate.
-bench latency '^BenchmarkRealtimeLatency$/real' ./processors/realtime/
+# Issue 12.1: latency from produce to the Redis value through the whole group, live raw activity
+# at a fixed rate.
+bench latency '^BenchmarkStreamRedisLatency$' ./bench/
 
 # Issue 12.4: the historical job by shopease and by PySpark (local[2]) on the same files.
 if wanted batch; then

@@ -45,8 +45,8 @@ var targets = []report.Target{
 	{What: "batch vs Spark: peak RSS, shopease ÷ Spark (process trees; the broker not counted)", Bench: "BenchmarkBatchShopease", Versus: "BenchmarkBatchSpark", Unit: "peak-MB", Max: 0.25,
 		Command: "go run ./bench/cmd/batchbench -events ${BENCH_BATCH_EVENTS} -runs 3",
 		Bound:   "Go's heap of the consumers and the lake writer, doubled by the GC's target. The peak is `shopease run --processors gateways`: its heap profile (1M events) had 640 MB live, 246 MB of it decompressed fetch batches and 225 MB records parsed from them waiting in the consumers' 1024-deep channels of 32 partitions — with 1 MiB fetches instead of 8 MiB (decision 10) its RSS fell from 1.4 GB to 590–655 MB at the same wall time; then `lake --once` (~610 MB RSS at 1M: 257 MB live — franz-go fetch buffers, Parquet column buffers, zstd encoders). Spark's is its JVM (local[2], default heap)."},
-	{What: "stream: p99 latency from produce to the Redis value (realtime processor, live event times at 2,000 events/s, real Redis, the sink's 500 ms flush)", Bench: "BenchmarkRealtimeLatency/real", Unit: "p99-ms", Max: 1000,
-		Command: "go test -run '^$' -bench '^BenchmarkRealtimeLatency$/real' -benchtime 1x -count 3 ./processors/realtime"},
+	{What: "stream: p99 latency from produce to the Redis value (whole group, live raw activity at 2,000 events/s stamped with the wall clock, real Redis, the sink's 500 ms flush)", Bench: "BenchmarkStreamRedisLatency", Unit: "p99-ms", Max: 1000,
+		Command: "go test -run '^$' -bench '^BenchmarkStreamRedisLatency$' -benchtime 1x -count 3 ./bench"},
 	{What: "Redis commands per event at steady state (realtime processor, real Redis)", Bench: "BenchmarkRealtime/real", Unit: "redis-cmds/event", Max: 0.01,
 		Command: "go test -run '^$' -bench '^BenchmarkRealtime$/real' -benchtime 1x -count 3 ./processors/realtime"},
 }
