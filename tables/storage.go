@@ -3,6 +3,7 @@ package tables
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,17 @@ func openDB(path, topic string, partition int32, cache *pebble.Cache, o options)
 	// Pebble creates the directory itself and syncs the parents it had to create; creating it here
 	// first would hide them from Pebble and leave the new directory entries unsynced.
 	db, err := pebble.Open(path, popts)
+	if err != nil && !o.readOnly && damaged(err) {
+		// The local state is a cache of the changelog: rebuilding it beats a processor that
+		// fails at every restart (issue 11 case 4: a MANIFEST cut so that it names an sstable a
+		// later compaction had deleted).
+		o.logger.Warn("tables: local state damaged; removing it, the partition is rebuilt from its changelog",
+			"dir", path, "topic", topic, "partition", partition, "error", err)
+		if rerr := o.fs.RemoveAll(path); rerr != nil {
+			return nil, fmt.Errorf("tables: open pebble %s: %w (removing it failed: %v)", path, err, rerr)
+		}
+		db, err = pebble.Open(path, popts)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tables: open pebble %s: %w", path, err)
 	}
@@ -91,6 +103,12 @@ func openDB(path, topic string, partition int32, cache *pebble.Cache, o options)
 	s.lastSync = o.now()
 	o.registry.add(s)
 	return s, nil
+}
+
+// damaged reports whether Pebble refused to open a DB because of what is on disk: corrupt data,
+// or files its MANIFEST names that are gone.
+func damaged(err error) bool {
+	return pebble.IsCorruptionError(err) || errors.Is(err, os.ErrNotExist)
 }
 
 // Path returns the DB's directory.
