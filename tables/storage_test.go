@@ -48,15 +48,7 @@ func TestBuilderOpensOneDBPerPartition(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	if got, want := strings.Join(names, ","), "orders-table.0,orders-table.1,stock-table.0"; got != want {
+	if got, want := strings.Join(readDir(t, dir), ","), "orders-table.0,orders-table.1,stock-table.0"; got != want {
 		t.Fatalf("data dir holds %s, want %s", got, want)
 	}
 	// A second builder (a restarted processor) sees each partition's own data and offset.
