@@ -86,33 +86,13 @@ type checkpoint struct {
 	count  int64
 }
 
-// commandCounter counts the Redis commands a client sends (pipelines by their commands).
-type commandCounter struct {
-	mu sync.Mutex
-	n  int64
-}
-
-func (c *commandCounter) add(n int) { c.mu.Lock(); c.n += int64(n); c.mu.Unlock() }
-
-func (c *commandCounter) get() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
-
-func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { c.add(1); return next(ctx, cmd) }
-}
-
-func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { c.add(len(cmds)); return next(ctx, cmds) }
-}
-
 func redisLatencyOnce(b *testing.B, brokers []string, redisAddr string, rate float64, loadFor, flush time.Duration) ([]time.Duration, float64) {
 	b.Helper()
 	b.StopTimer()
 	cfg := streamConfig(b, brokers, nil)
 	cfg.RedisAddr, cfg.RedisFlushInterval = redisAddr, flush
 	cfg.RedisKeyPrefix = testenv.KeyPrefix(b, testenv.RealRedis(b))
-	cc := &commandCounter{}
+	cc := &testenv.CommandCounter{}
 	cfg.RedisHooks = []redis.Hook{cc}
 	stop := startGroup(b, cfg, processors.Run)
 	defer stop()
@@ -183,7 +163,7 @@ func redisLatencyOnce(b *testing.B, brokers []string, redisAddr string, rate flo
 	b.StartTimer()
 	for now := start; now.Sub(start) < loadFor; now = time.Now() {
 		if cmds0 == 0 && now.After(warmUp) {
-			cmds0, counted = cc.get(), sent
+			cmds0, counted = cc.N(), sent
 		}
 		for due := int(rate * now.Sub(start).Seconds()); sent < due; sent++ {
 			user := fmt.Sprintf("bench-latency-user-%04d", rng.IntN(2000))
@@ -209,7 +189,7 @@ func redisLatencyOnce(b *testing.B, brokers []string, redisAddr string, rate flo
 		time.Sleep(10 * time.Millisecond)
 	}
 	b.StopTimer()
-	cmdsPerEvent := float64(cc.get()-cmds0) / float64(max(sent-counted, 1))
+	cmdsPerEvent := float64(cc.N()-cmds0) / float64(max(sent-counted, 1))
 	for deadline := time.Now().Add(probeDrain); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		mu.Lock()
 		n := len(pending)

@@ -3,7 +3,6 @@ package redissink_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,17 +11,6 @@ import (
 	"github.com/shopease/shopease/redissink"
 	"github.com/shopease/shopease/testenv"
 )
-
-// CommandCounter is a go-redis hook counting the commands sent (a pipeline counts each command).
-type CommandCounter struct{ n atomic.Int64 }
-
-func (c *CommandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *CommandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { c.n.Add(1); return next(ctx, cmd) }
-}
-func (c *CommandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(int64(len(cmds))); return next(ctx, cmds) }
-}
 
 var minute = time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
 
@@ -80,7 +68,7 @@ func TestWindowsTotalsAndIdempotence(t *testing.T) {
 // time, and counts the Redis commands with a go-redis hook: at most 1 per 100 events.
 func TestCommandsPerEvent(t *testing.T) {
 	testenv.ForEachRedis(t, func(t *testing.T, r testenv.Redis) {
-		cc := &CommandCounter{}
+		cc := &testenv.CommandCounter{}
 		rdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
 		defer rdb.Close()
 		rdb.AddHook(cc)
@@ -106,7 +94,7 @@ func TestCommandsPerEvent(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		n := cc.n.Load()
+		n := cc.N()
 		t.Logf("%d events, %d Redis commands: %.4f commands per event", events, n, float64(n)/float64(events))
 		if float64(n) > float64(events)/100 {
 			t.Errorf("%d commands for %d events: more than 1 per 100", n, events)

@@ -85,7 +85,7 @@ func runRealtimeOnce(b *testing.B, k testenv.Kafka, r testenv.Redis, n int) (rat
 	produceClean(b, cfg, n)
 	rdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
 	defer rdb.Close()
-	cc := &commandCounter{}
+	cc := &testenv.CommandCounter{}
 	rdb.AddHook(cc)
 	inputs := []goka.Stream{ns.Stream(topology.CleanActivity), ns.Stream(topology.CleanTransactions),
 		goka.Stream(string(ns.Group(realtime.Group)) + "-loop")}
@@ -119,7 +119,7 @@ func runRealtimeOnce(b *testing.B, k testenv.Kafka, r testenv.Redis, n int) (rat
 	if !last.After(first) {
 		b.Fatalf("lag 0 seen at %v, not after the first event read at %v", last, first)
 	}
-	return float64(n) / last.Sub(first).Seconds(), float64(cc.n.Load()) / float64(n),
+	return float64(n) / last.Sub(first).Seconds(), float64(cc.N()) / float64(n),
 		float64((cpuLast - cpuFirst).Microseconds()) / float64(n)
 }
 

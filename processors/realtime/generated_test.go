@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,7 +54,7 @@ func TestGeneratedHistoryInRedis(t *testing.T) {
 			defer rdb.Close()
 			sinkRdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
 			defer sinkRdb.Close()
-			cc := &commandCounter{}
+			cc := &testenv.CommandCounter{}
 			sinkRdb.AddHook(cc)
 			prefix := testenv.KeyPrefix(t, r)
 			cfg := pipelineConfig(t, k, prefix)
@@ -71,7 +70,7 @@ func TestGeneratedHistoryInRedis(t *testing.T) {
 			// worst case (about one command per minute written), not the steady state
 			// (redissink.TestCommandsPerEvent).
 			events := truth.Datasets[generate.DatasetActivity].Accepted + truth.Datasets[generate.DatasetTransactions].AcceptedByType["purchase"]
-			t.Logf("sink: %d Redis commands for %d events, %d minutes", cc.n.Load(), events, len(truth.Minutes))
+			t.Logf("sink: %d Redis commands for %d events, %d minutes", cc.N(), events, len(truth.Minutes))
 		})
 	})
 }
@@ -156,17 +155,6 @@ func startPipeline(t *testing.T, cfg cluster.Config, rs realtime.RunSettings) fu
 			}
 		}
 	}
-}
-
-// commandCounter counts Redis commands (a pipeline counts each of its commands).
-type commandCounter struct{ n atomic.Int64 }
-
-func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { c.n.Add(1); return next(ctx, cmd) }
-}
-func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(int64(len(cmds))); return next(ctx, cmds) }
 }
 
 // minuteView is what Redis holds of one minute, in the truth's terms.
