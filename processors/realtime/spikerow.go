@@ -98,21 +98,14 @@ func (r *readyMinutes) take(start int64) (Counts, bool) {
 }
 
 func (r *readyMinutes) events(b []byte) (map[string]int64, error) {
-	rd := &binReader{b: b}
-	n := rd.uint()
-	if n == 0 || rd.err != nil {
-		return nil, rd.err
-	}
-	out := make(map[string]int64, n)
-	for range n {
-		i := rd.uint()
-		c := rd.int()
-		if rd.err != nil || i >= len(r.types) {
-			return nil, ErrBinary
+	var out map[string]int64
+	ok := walkCounts(b, len(r.types), func(i int, c int64) {
+		if out == nil {
+			out = map[string]int64{}
 		}
 		out[r.types[i]] = c
-	}
-	if len(rd.b) != 0 {
+	})
+	if !ok {
 		return nil, ErrBinary
 	}
 	return out, nil
@@ -120,24 +113,23 @@ func (r *readyMinutes) events(b []byte) (map[string]int64, error) {
 
 // validCounts reports whether b is a minute's encoded counts over ntypes types, without
 // building them.
-func validCounts(b []byte, ntypes int) bool {
-	n, k := binary.Uvarint(b)
-	if k <= 0 {
-		return false
-	}
-	b = b[k:]
+func validCounts(b []byte, ntypes int) bool { return walkCounts(b, ntypes, nil) }
+
+// walkCounts reads a minute's encoded counts over ntypes types, calling each (when not nil) with
+// every type index and count; it reports whether b is well formed.
+func walkCounts(b []byte, ntypes int, each func(i int, c int64)) bool {
+	rd := &binReader{b: b}
+	n := rd.uint()
 	for range n {
-		i, k := binary.Uvarint(b)
-		if k <= 0 || i >= uint64(ntypes) {
+		i, c := rd.uint(), rd.int()
+		if rd.err != nil || i >= ntypes {
 			return false
 		}
-		b = b[k:]
-		if _, k = binary.Varint(b); k <= 0 {
-			return false
+		if each != nil {
+			each(i, c)
 		}
-		b = b[k:]
 	}
-	return len(b) == 0
+	return rd.err == nil && len(rd.b) == 0
 }
 
 // dropBefore forgets the minutes before start.
